@@ -1,0 +1,11 @@
+/** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
+import { TOTAL_COLUMNS, type TotalColumn } from '../collector/types.js';
+import { LeakwatchError } from '../errors.js';
+
+/** `--sort committed`, `--sort total-ws`, `--sort totalWs`: any spelling of a column name. */
+export function parseSortColumn(text: string): TotalColumn {
+  const wanted = text.toLowerCase().replace(/[-_ ]/g, '');
+  const column = TOTAL_COLUMNS.find((c) => c.toLowerCase() === wanted);
+  if (!column) throw new LeakwatchError(`unknown --sort column '${text}' (one of: ${TOTAL_COLUMNS.join(', ')})`);
+  return column;
+}

@@ -1,0 +1,25 @@
+import { LeakwatchError } from '../errors.js';
+import type { Collector } from './types.js';
+
+export * from './types.js';
+
+/**
+ * The collector for this platform, loaded lazily so that `--help` or a report never loads platform code
+ * (on Windows that means koffi and its DLLs).
+ */
+export async function loadCollector(platform: NodeJS.Platform = process.platform): Promise<Collector> {
+  switch (platform) {
+    case 'linux':
+      return (await import('./linux/index.js')).linuxCollector;
+    default:
+      throw new LeakwatchError(`no collector for platform '${platform}' yet (Linux is supported; Windows is planned)`);
+  }
+}
+
+/** Parses a pid argument: a positive decimal integer, nothing else. */
+export function parsePid(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 22) {
+    throw new LeakwatchError(`pid must be a positive integer, got '${text}'`);
+  }
+  return Number(text);
+}

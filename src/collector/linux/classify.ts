@@ -1,0 +1,199 @@
+/**
+ * Maps /proc mappings to VMMap's memory types (rules in ../shared/NOTES.md §2). Pure: everything it needs
+ * (mappings, thread stack pointers, managed-heap ranges found elsewhere) comes in as arguments.
+ */
+import type { Method, Region } from '../types.js';
+import type { Mapping } from './procfs.js';
+
+export interface ThreadStackPointer {
+  tid: number;
+  /** Undefined when the thread was running or its syscall file could not be read. */
+  sp: number | undefined;
+}
+
+/** An address range already known to belong to a managed runtime (e.g. the Java heap from hsperfdata). */
+export interface ManagedRange {
+  start: number;
+  end: number;
+  details: string;
+  method: Method;
+}
+
+export interface ClassifyInput {
+  mappings: Mapping[];
+  /** One entry per thread; undefined when the task list itself could not be read. */
+  threads: ThreadStackPointer[] | undefined;
+  managedRanges: ManagedRange[];
+}
+
+// glibc's HEAP_MAX_SIZE on 64-bit: each non-main arena heap is a reservation of exactly this size, aligned to it.
+const ARENA_HEAP_SIZE = 64 * 1024 * 1024;
+// pthread guard pages are one page by default; anything much larger below a rw-p region is some other reservation.
+const MAX_GUARD_SIZE = 1024 * 1024;
+const KERNEL_IMAGE_PATHS = new Set(['[vdso]', '[vvar]', '[vvar_vclock]', '[vsyscall]', '[uprobes]']);
+
+type Classified = Pick<Region, 'type' | 'details' | 'method'>;
+
+const isAnonymous = (m: Mapping) => m.inode === 0 && (m.path === '' || m.path.startsWith('[anon:'));
+const isReservation = (m: Mapping) => m.perms.startsWith('---');
+const adjacent = (below: Mapping | undefined, above: Mapping | undefined) =>
+  below !== undefined && above !== undefined && below.end === above.start;
+
+/** tmpfs/shmem objects: what Windows calls pagefile-backed sections. */
+function isShmem(m: Mapping): boolean {
+  const p = m.path;
+  return (
+    p.startsWith('/dev/zero') ||
+    p.startsWith('/SYSV') ||
+    p.startsWith('/dev/shm/') ||
+    p.startsWith('/memfd:') ||
+    p.startsWith('[anon_shmem:') ||
+    (isAnonymous(m) && m.vmFlags?.has('sh') === true)
+  );
+}
+
+/**
+ * Indices of mappings that form glibc arena heaps: runs of adjacent anonymous rw-p/---p mappings that start on a
+ * 64 MiB boundary and end on one (several heaps can merge into one VMA). With smaps we also require MAP_NORESERVE
+ * (`nr`), which glibc sets and e.g. Go's heap arenas do not; V8's regions carry `dc` and are excluded.
+ */
+function findArenaHeaps(mappings: Mapping[]): Set<number> {
+  const found = new Set<number>();
+  const looksLikeArenaPart = (m: Mapping) =>
+    isAnonymous(m) &&
+    (m.perms === 'rw-p' || m.perms === '---p') &&
+    (m.vmFlags === undefined || (m.vmFlags.has('nr') && !m.vmFlags.has('dc')));
+  for (let i = 0; i < mappings.length; i++) {
+    const first = mappings[i];
+    if (first.start % ARENA_HEAP_SIZE !== 0 || first.perms !== 'rw-p' || !looksLikeArenaPart(first)) continue;
+    let j = i;
+    while (mappings[j].end % ARENA_HEAP_SIZE !== 0) {
+      const next = mappings[j + 1];
+      if (!adjacent(mappings[j], next) || !looksLikeArenaPart(next)) break;
+      j++;
+    }
+    if (mappings[j].end % ARENA_HEAP_SIZE !== 0) continue;
+    for (let k = i; k <= j; k++) found.add(k);
+    i = j;
+  }
+  return found;
+}
+
+/** V8 allocates its heap pages with MADV_DONTFORK (`dc`) and MAP_NORESERVE (`nr`); nothing else in a Node process does. */
+const isV8Heap = (m: Mapping) => isAnonymous(m) && m.vmFlags?.has('dc') === true && m.vmFlags.has('nr');
+
+/**
+ * Classifies every mapping. Order matters: kernel pseudo-mappings, shmem and files first (facts), then ranges
+ * known from a runtime, glibc arenas and V8 pages (layout patterns), thread stacks, and what is left is Private.
+ */
+export function classifyMappings({ mappings, threads, managedRanges }: ClassifyInput): Region[] {
+  const executableFiles = new Set(mappings.filter((m) => m.inode !== 0 && m.perms[2] === 'x').map(fileKey));
+  const arenaHeaps = findArenaHeaps(mappings);
+  const result: (Classified | undefined)[] = mappings.map((m, i) => {
+    if (KERNEL_IMAGE_PATHS.has(m.path)) return { type: 'image', details: m.path, method: 'exact' };
+    if (isShmem(m)) return { type: 'shareable', details: m.path || 'shared anonymous', method: 'exact' };
+    if (m.inode !== 0 || m.path.startsWith('/')) {
+      const image = executableFiles.has(fileKey(m));
+      return { type: image ? 'image' : 'mappedFile', details: m.path, method: 'exact' };
+    }
+    if (m.path === '[heap]') return { type: 'heap', details: '[heap]', method: 'exact' };
+    if (m.path === '[stack]') return { type: 'stack', details: '[stack] main thread', method: 'exact' };
+    const managed = managedRanges.find((r) => m.start >= r.start && m.end <= r.end);
+    if (managed) return { type: 'managedHeap', details: managed.details, method: managed.method };
+    if (arenaHeaps.has(i)) return { type: 'heap', details: 'glibc arena', method: 'heuristic' };
+    if (isV8Heap(m)) return { type: 'managedHeap', details: 'V8 heap', method: 'heuristic' };
+    const previous = mappings[i - 1];
+    // The zero-filled .bss of a binary or library is an anonymous mapping right after its writable data segment.
+    if (m.perms === 'rw-p' && adjacent(previous, m) && previous.inode !== 0 && previous.perms[1] === 'w' &&
+      executableFiles.has(fileKey(previous))) {
+      return { type: 'image', details: `${previous.path} (.bss)`, method: 'heuristic' };
+    }
+    return undefined;
+  });
+
+  markThreadStacks(mappings, threads, result);
+
+  return mappings.map((m, i) => {
+    const classified = result[i] ?? { type: 'private', details: m.path, method: 'exact' };
+    return {
+      start: m.startHex,
+      end: m.endHex,
+      ...classified,
+      protection: m.perms,
+      size: m.size,
+      // Reserved (---) address space is not charged against the commit limit; everything else may be.
+      committed: isReservation(m) ? 0 : m.size,
+      ...usageOf(m),
+    };
+  });
+}
+
+/**
+ * Thread stacks: the mapping that holds each thread's stack pointer, plus its guard page just below. When some
+ * thread's stack pointer is unknown (no ptrace permission, or it was running), every still-unclaimed rw-p anonymous
+ * mapping directly above a small ---p guard is taken as a stack too, marked heuristic.
+ */
+function markThreadStacks(
+  mappings: Mapping[],
+  threads: ThreadStackPointer[] | undefined,
+  result: (Classified | undefined)[],
+): void {
+  const claimStack = (i: number, details: string, method: Method) => {
+    result[i] = { type: 'stack', details, method };
+    const guard = mappings[i - 1];
+    if (guard && adjacent(guard, mappings[i]) && isAnonymous(guard) && isReservation(guard) &&
+      guard.size <= MAX_GUARD_SIZE && result[i - 1] === undefined) {
+      result[i - 1] = { type: 'stack', details: `${details} guard`, method };
+    }
+  };
+  for (const thread of threads ?? []) {
+    if (thread.sp === undefined) continue;
+    const i = indexContaining(mappings, thread.sp);
+    if (i < 0) continue;
+    const current = result[i];
+    if (current === undefined) claimStack(i, `[thread ${thread.tid} stack]`, 'exact');
+    else if (current.type === 'stack' && current.details === '[stack] main thread') current.details = `[stack] thread ${thread.tid}`;
+  }
+  const allKnown = threads !== undefined && threads.every((t) => t.sp !== undefined);
+  if (allKnown) return;
+  mappings.forEach((m, i) => {
+    const below = mappings[i - 1];
+    if (result[i] === undefined && m.perms === 'rw-p' && isAnonymous(m) && adjacent(below, m) &&
+      isAnonymous(below) && isReservation(below) && below.size <= MAX_GUARD_SIZE && result[i - 1] === undefined) {
+      claimStack(i, '[thread stack]', 'heuristic');
+    }
+  });
+}
+
+/** Binary search over the sorted, non-overlapping mappings. */
+function indexContaining(mappings: Mapping[], address: number): number {
+  let lo = 0;
+  let hi = mappings.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (address < mappings[mid].start) hi = mid - 1;
+    else if (address >= mappings[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+function fileKey(m: Mapping): string {
+  return `${m.dev}:${m.inode}`;
+}
+
+/** VMMap's working-set columns from smaps counters (absent when only maps was read). */
+function usageOf(m: Mapping) {
+  const c = m.counters;
+  if (!c) return {};
+  const rss = c.Rss ?? 0;
+  const anonymous = c.Anonymous ?? 0;
+  return {
+    private: (c.Private_Clean ?? 0) + (c.Private_Dirty ?? 0),
+    totalWs: rss,
+    privateWs: anonymous,
+    shareableWs: rss - anonymous,
+    sharedWs: (c.Shared_Clean ?? 0) + (c.Shared_Dirty ?? 0),
+    lockedWs: c.Locked ?? 0,
+  };
+}

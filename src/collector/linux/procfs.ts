@@ -1,0 +1,159 @@
+/**
+ * Pure parsers for the text of /proc files (man 5 proc). They take the file's text and never touch the file
+ * system, so they are tested on fixture text as well as live.
+ */
+
+/** One line of /proc/PID/maps, plus the smaps fields when the text came from smaps. */
+export interface Mapping {
+  startHex: string;
+  endHex: string;
+  /** Numeric addresses: exact below 2^53, i.e. everywhere in user space ([vsyscall] is the only exception). */
+  start: number;
+  end: number;
+  size: number;
+  perms: string;
+  offset: number;
+  /** `major:minor` of the backing device, `00:00` for anonymous memory. */
+  dev: string;
+  inode: number;
+  /** File path or pseudo-path (`[heap]`, `[stack]`, `/memfd:x (deleted)`), '' for anonymous memory. */
+  path: string;
+  /** smaps only: counters in bytes, keyed by the smaps field name (`Rss`, `Anonymous`, …). */
+  counters?: Record<string, number>;
+  /** smaps only: the two-letter VmFlags (`rd wr mr mw me dc nr …`). */
+  vmFlags?: Set<string>;
+}
+
+// 7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0        [path]
+const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)(?: +(.*))?$/;
+
+function parseMapsLine(line: string): Mapping | undefined {
+  const m = MAPS_LINE.exec(line);
+  if (!m) return undefined;
+  const [, startHex, endHex, perms, offset, dev, inode, path] = m;
+  return {
+    startHex,
+    endHex,
+    start: Number.parseInt(startHex, 16),
+    end: Number.parseInt(endHex, 16),
+    size: Number(BigInt(`0x${endHex}`) - BigInt(`0x${startHex}`)),
+    perms,
+    offset: Number.parseInt(offset, 16),
+    dev,
+    inode: Number(inode),
+    path: path ?? '',
+  };
+}
+
+/** Parses /proc/PID/maps. Lines that do not look like a mapping are an error: the format is fixed by the kernel ABI. */
+export function parseMaps(text: string): Mapping[] {
+  const mappings: Mapping[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const mapping = parseMapsLine(line);
+    if (!mapping) throw new Error(`unexpected line in maps: ${JSON.stringify(line.slice(0, 120))}`);
+    mappings.push(mapping);
+  }
+  return mappings;
+}
+
+/**
+ * Parses /proc/PID/smaps: a maps line per mapping followed by `Key:  value kB` lines and `VmFlags:`.
+ * Counters are converted to bytes; unit-less fields (THPeligible, ProtectionKey) are kept as they are.
+ */
+export function parseSmaps(text: string): Mapping[] {
+  const mappings: Mapping[] = [];
+  let current: Mapping | undefined;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    const space = line.indexOf(' ');
+    // A field line has its colon before the first space ("Rss:   4 kB"); a mapping header has it in the device.
+    if (colon > 0 && (space === -1 || colon < space)) {
+      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(line.slice(0, 120))}`);
+      const key = line.slice(0, colon);
+      const value = line.slice(colon + 1).trim();
+      if (key === 'VmFlags') {
+        current.vmFlags = new Set(value.split(/\s+/).filter(Boolean));
+      } else {
+        const [amount, unit] = value.split(/\s+/);
+        current.counters![key] = Number(amount) * (unit === 'kB' ? 1024 : 1);
+      }
+      continue;
+    }
+    const mapping = parseMapsLine(line);
+    if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(line.slice(0, 120))}`);
+    mapping.counters = {};
+    mappings.push(mapping);
+    current = mapping;
+  }
+  return mappings;
+}
+
+/** Parses /proc/PID/status into its `Key: value` fields (values trimmed, units kept). */
+export function parseStatus(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** A `NNN kB` status value in bytes, or undefined when the field is missing (kernel threads, zombies). */
+export function statusBytes(status: Map<string, string>, key: string): number | undefined {
+  const value = status.get(key);
+  if (value === undefined) return undefined;
+  const [amount, unit] = value.split(/\s+/);
+  return Number(amount) * (unit === 'kB' ? 1024 : 1);
+}
+
+export interface ProcStat {
+  comm: string;
+  /** R, S, D, Z (zombie), T, t, X, I … */
+  state: string;
+  ppid: number;
+  /** Field 22: start time in clock ticks after boot. */
+  startTicks: number;
+}
+
+/**
+ * Parses /proc/PID/stat. The comm field (2) is in parentheses and may itself contain spaces and ')', so the
+ * fields after it are found from the last ')'.
+ */
+export function parseStat(text: string): ProcStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) throw new Error('unexpected /proc/PID/stat format');
+  const rest = text.slice(close + 2).trim().split(/\s+/);
+  // rest[0] is field 3 (state), so field N is rest[N - 3].
+  return {
+    comm: text.slice(open + 1, close),
+    state: rest[0],
+    ppid: Number(rest[4 - 3]),
+    startTicks: Number(rest[22 - 3]),
+  };
+}
+
+/** The `btime` line of /proc/stat: boot time in seconds since the epoch. */
+export function parseBootTime(procStatText: string): number {
+  const m = /^btime (\d+)$/m.exec(procStatText);
+  if (!m) throw new Error('no btime in /proc/stat');
+  return Number(m[1]);
+}
+
+/**
+ * The stack pointer of a thread from /proc/PID/task/TID/syscall: `NR a1 … a6 SP PC` when in a system call,
+ * `-1 SP PC` when blocked elsewhere, `running` when on a CPU (then it is unknown).
+ */
+export function parseSyscallStackPointer(text: string): number | undefined {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length < 3 || fields[0] === 'running') return undefined;
+  const sp = fields[fields.length - 2];
+  return sp.startsWith('0x') ? Number.parseInt(sp.slice(2), 16) : undefined;
+}
+
+/** /proc/PID/cmdline is NUL-separated with a trailing NUL; empty for kernel threads and zombies. */
+export function parseCmdline(text: string): string[] {
+  return text.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1);
+}

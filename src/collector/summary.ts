@@ -1,0 +1,80 @@
+/** Platform-independent roll-up of classified regions into VMMap's per-type table. */
+import { MEMORY_TYPES, type MemoryType, type Region, type TypeTotals } from './types.js';
+
+export interface FreeSpace {
+  size: number;
+  blocks: number;
+  largest: number;
+}
+
+/**
+ * Free address space: the gaps between the sorted ranges inside [low, high). O(n).
+ * @example freeGaps([{start: 0x2000, end: 0x3000}], 0x1000, 0x5000) // {size: 0x3000, blocks: 2, largest: 0x2000}
+ */
+export function freeGaps(ranges: { start: number; end: number }[], low: number, high: number): FreeSpace {
+  let size = 0;
+  let blocks = 0;
+  let largest = 0;
+  let cursor = low;
+  const addGap = (gap: number) => {
+    if (gap <= 0) return;
+    size += gap;
+    blocks += 1;
+    largest = Math.max(largest, gap);
+  };
+  for (const r of ranges) {
+    if (r.start >= high) break;
+    addGap(r.start - cursor);
+    cursor = Math.max(cursor, r.end);
+  }
+  addGap(high - cursor);
+  return { size, blocks, largest };
+}
+
+const USAGE_COLUMNS = ['private', 'totalWs', 'privateWs', 'shareableWs', 'sharedWs', 'lockedWs'] as const;
+
+/** Sums one group of regions. Working-set columns appear only when every region has them. */
+function sumRegions(regions: Region[]): TypeTotals {
+  const totals: TypeTotals = { size: 0, committed: 0, blocks: regions.length, largest: 0 };
+  const withUsage = regions.every((r) => r.totalWs !== undefined);
+  if (withUsage) for (const key of USAGE_COLUMNS) totals[key] = 0;
+  for (const r of regions) {
+    totals.size += r.size;
+    totals.committed += r.committed;
+    totals.largest = Math.max(totals.largest!, r.size);
+    if (withUsage) for (const key of USAGE_COLUMNS) totals[key]! += r[key]!;
+  }
+  return totals;
+}
+
+export interface Summary {
+  types: Record<MemoryType, TypeTotals>;
+  total: TypeTotals;
+}
+
+/**
+ * Per-type totals. Page tables are resident, private kernel memory, never shared; they are not part of any mapping,
+ * so the Total row (which matches the kernel's sums over the mappings) leaves them out, as it does Free.
+ */
+export function summarize(regions: Region[], pageTableBytes: number | undefined, free: FreeSpace): Summary {
+  const byType = new Map<MemoryType, Region[]>(MEMORY_TYPES.map((t) => [t, []]));
+  for (const r of regions) byType.get(r.type)!.push(r);
+  const types = Object.fromEntries(MEMORY_TYPES.map((t) => [t, sumRegions(byType.get(t)!)])) as Record<MemoryType, TypeTotals>;
+  const hasUsage = regions.length > 0 && regions.every((r) => r.totalWs !== undefined);
+  types.pageTable =
+    pageTableBytes === undefined
+      ? { size: 0, committed: 0 }
+      : {
+          size: pageTableBytes,
+          committed: pageTableBytes,
+          ...(hasUsage && {
+            private: pageTableBytes,
+            totalWs: pageTableBytes,
+            privateWs: pageTableBytes,
+            shareableWs: 0,
+            sharedWs: 0,
+          }),
+        };
+  types.free = { size: free.size, committed: 0, blocks: free.blocks, largest: free.largest };
+  return { types, total: sumRegions(regions) };
+}

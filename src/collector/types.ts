@@ -1,0 +1,97 @@
+/** The memory types of VMMap, in its display order. Keys are stable: every later command and the database use them. */
+export const MEMORY_TYPES = [
+  'image',
+  'private',
+  'shareable',
+  'mappedFile',
+  'heap',
+  'managedHeap',
+  'stack',
+  'pageTable',
+  'free',
+] as const;
+export type MemoryType = (typeof MEMORY_TYPES)[number];
+
+/** VMMap's column set, all in bytes. Optional fields are left out when the platform cannot know them. */
+export interface TypeTotals {
+  size: number;
+  committed: number;
+  private?: number;
+  totalWs?: number;
+  privateWs?: number;
+  shareableWs?: number;
+  sharedWs?: number;
+  lockedWs?: number;
+  blocks?: number;
+  largest?: number;
+}
+export const TOTAL_COLUMNS = [
+  'size',
+  'committed',
+  'private',
+  'totalWs',
+  'privateWs',
+  'shareableWs',
+  'sharedWs',
+  'lockedWs',
+  'blocks',
+  'largest',
+] as const satisfies readonly (keyof TypeTotals)[];
+export type TotalColumn = (typeof TOTAL_COLUMNS)[number];
+
+/** How a region's type was decided: from a fact the OS states, or from a layout pattern that usually holds. */
+export type Method = 'exact' | 'heuristic';
+
+/** Working-set numbers of one region; absent when only the cheap map listing was read. */
+export interface RegionUsage {
+  private: number;
+  totalWs: number;
+  privateWs: number;
+  shareableWs: number;
+  sharedWs: number;
+  lockedWs: number;
+}
+
+export interface Region extends Partial<RegionUsage> {
+  /** Hex address strings, as the OS prints them (exact even above 2^53). */
+  start: string;
+  end: string;
+  type: Exclude<MemoryType, 'pageTable' | 'free'>;
+  /** e.g. `rw-p` on Linux. */
+  protection: string;
+  size: number;
+  committed: number;
+  /** File path, `[thread 1234 stack]`, `glibc arena`, `V8 heap`, … */
+  details: string;
+  method: Method;
+}
+
+export interface ManagedRuntime {
+  runtime: 'v8' | 'jvm';
+  method: Method;
+}
+
+/** One look at a process: the interface between the collector and everything after it. */
+export interface Snapshot {
+  pid: number;
+  /** Process start time (ISO 8601). Together with pid it identifies the process across pid reuse. */
+  startTime: string;
+  command: string;
+  takenAt: string;
+  types: Record<MemoryType, TypeTotals>;
+  /** Sum over the mapped types (all but Page Table and Free): matches the kernel's own totals of the mappings. */
+  total: TypeTotals;
+  /** Runtimes whose managed heap was found, and how. */
+  managedHeaps: ManagedRuntime[];
+  regions: Region[];
+}
+
+export interface SnapshotOptions {
+  /** Read per-region working-set numbers (Linux: smaps). Costlier; without it WS columns are left out. */
+  usage: boolean;
+}
+
+/** One implementation per platform, chosen once by `loadCollector`. */
+export interface Collector {
+  snapshot(pid: number, options: SnapshotOptions): Promise<Snapshot>;
+}

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
+import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
 
 export const EXIT_USAGE = 2;
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showSuggestionAfterError();
   program.addCommand(snapshotCommand());
+  program.addCommand(demoCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  parseCmdline,
+  parseMaps,
+  parseSmaps,
+  parseStat,
+  parseStatus,
+  parseSyscallStackPointer,
+  statusBytes,
+} from '../src/collector/linux/procfs.js';
+
+test('parseMaps reads addresses, perms, device, inode and paths with spaces', () => {
+  const text = [
+    '55d0c8a00000-55d0c8a28000 r--p 00000000 fe:00 260386                     /usr/bin/my prog',
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0 ',
+    '7ffd08303000-7ffd08324000 rw-p 00000000 00:00 0                          [stack]',
+    'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]',
+    '',
+  ].join('\n');
+  const maps = parseMaps(text);
+  assert.equal(maps.length, 4);
+  assert.deepEqual(
+    { start: maps[0].start, size: maps[0].size, perms: maps[0].perms, dev: maps[0].dev, inode: maps[0].inode, path: maps[0].path },
+    { start: 0x55d0c8a00000, size: 0x28000, perms: 'r--p', dev: 'fe:00', inode: 260386, path: '/usr/bin/my prog' },
+  );
+  assert.equal(maps[1].path, '');
+  assert.equal(maps[2].path, '[stack]');
+  // Above 2^53 the numeric address is approximate, but the size comes from exact BigInt arithmetic.
+  assert.equal(maps[3].size, 4096);
+  assert.equal(maps[3].startHex, 'ffffffffff600000');
+});
+
+test('parseMaps rejects text that is not a maps file', () => {
+  assert.throws(() => parseMaps('hello world\n'), /unexpected line in maps/);
+});
+
+test('parseSmaps converts counters to bytes and reads VmFlags', () => {
+  const text = `7ff034000000-7ff0342c1000 rw-p 00000000 00:00 0 
+Size:               2820 kB
+KernelPageSize:        4 kB
+Rss:                2616 kB
+Shared_Clean:          0 kB
+Shared_Dirty:          8 kB
+Private_Clean:         4 kB
+Private_Dirty:      2604 kB
+Anonymous:          2616 kB
+Locked:                0 kB
+THPeligible:           0
+VmFlags: rd wr mr mw me nr 
+7ff0342c1000-7ff038000000 ---p 00000000 00:00 0 
+Size:              62716 kB
+Rss:                   0 kB
+VmFlags: mr mw me nr 
+`;
+  const [rw, reserved] = parseSmaps(text);
+  assert.equal(rw.counters!.Rss, 2616 * 1024);
+  assert.equal(rw.counters!.Shared_Dirty, 8 * 1024);
+  assert.equal(rw.counters!.THPeligible, 0);
+  assert.deepEqual([...rw.vmFlags!], ['rd', 'wr', 'mr', 'mw', 'me', 'nr']);
+  assert.equal(reserved.perms, '---p');
+  assert.equal(reserved.size, 62716 * 1024);
+});
+
+test('parseStat finds fields after a command name holding spaces and parentheses', () => {
+  const stat = parseStat('4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 987654 1000 10 18446744073709551615');
+  assert.equal(stat.comm, 'a) b (c)');
+  assert.equal(stat.state, 'S');
+  assert.equal(stat.ppid, 1);
+  assert.equal(stat.startTicks, 987654);
+});
+
+test('parseStatus and statusBytes read kB fields', () => {
+  const status = parseStatus('Name:\tcat\nState:\tR (running)\nVmPTE:\t      48 kB\nThreads:\t1\n');
+  assert.equal(status.get('State'), 'R (running)');
+  assert.equal(statusBytes(status, 'VmPTE'), 48 * 1024);
+  assert.equal(statusBytes(status, 'Threads'), 1);
+  assert.equal(statusBytes(status, 'VmSwap'), undefined);
+});
+
+test('parseSyscallStackPointer handles in-syscall, blocked and running threads', () => {
+  assert.equal(parseSyscallStackPointer('202 0x7f3b0c1ff990 0x80 0x0 0x0 0x0 0x0 0x7f3b0b9fed70 0x7f3b0c28f1a6\n'), 0x7f3b0b9fed70);
+  assert.equal(parseSyscallStackPointer('-1 0x7ffd1c3e0a18 0x55d0c8a0b1c2\n'), 0x7ffd1c3e0a18);
+  assert.equal(parseSyscallStackPointer('running\n'), undefined);
+});
+
+test('parseCmdline splits on NUL and keeps empty arguments', () => {
+  assert.deepEqual(parseCmdline('node\0-e\0\0x\0'), ['node', '-e', '', 'x']);
+  assert.deepEqual(parseCmdline(''), []);
+});

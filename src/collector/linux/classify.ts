@@ -186,14 +186,12 @@ function fileKey(m: Mapping): string {
 function usageOf(m: Mapping) {
   const c = m.counters;
   if (!c) return {};
-  const rss = c.Rss ?? 0;
-  const anonymous = c.Anonymous ?? 0;
   return {
-    private: (c.Private_Clean ?? 0) + (c.Private_Dirty ?? 0),
-    totalWs: rss,
-    privateWs: anonymous,
-    shareableWs: rss - anonymous,
-    sharedWs: (c.Shared_Clean ?? 0) + (c.Shared_Dirty ?? 0),
-    lockedWs: c.Locked ?? 0,
+    private: c.privateClean + c.privateDirty,
+    totalWs: c.rss,
+    privateWs: c.anonymous,
+    shareableWs: c.rss - c.anonymous,
+    sharedWs: c.sharedClean + c.sharedDirty,
+    lockedWs: c.locked,
   };
 }

@@ -18,11 +18,44 @@ export interface Mapping {
   inode: number;
   /** File path or pseudo-path (`[heap]`, `[stack]`, `/memfd:x (deleted)`), '' for anonymous memory. */
   path: string;
-  /** smaps only: counters in bytes, keyed by the smaps field name (`Rss`, `Anonymous`, …). */
-  counters?: Record<string, number>;
+  /** smaps only: the counters leakwatch uses, in bytes. */
+  counters?: SmapsCounters;
   /** smaps only: the two-letter VmFlags (`rd wr mr mw me dc nr …`). */
   vmFlags?: Set<string>;
 }
+
+export interface SmapsCounters {
+  rss: number;
+  anonymous: number;
+  sharedClean: number;
+  sharedDirty: number;
+  privateClean: number;
+  privateDirty: number;
+  locked: number;
+  swap: number;
+}
+
+const SMAPS_FIELDS: Record<string, keyof SmapsCounters> = {
+  Rss: 'rss',
+  Anonymous: 'anonymous',
+  Shared_Clean: 'sharedClean',
+  Shared_Dirty: 'sharedDirty',
+  Private_Clean: 'privateClean',
+  Private_Dirty: 'privateDirty',
+  Locked: 'locked',
+  Swap: 'swap',
+};
+
+const zeroCounters = (): SmapsCounters => ({
+  rss: 0,
+  anonymous: 0,
+  sharedClean: 0,
+  sharedDirty: 0,
+  privateClean: 0,
+  privateDirty: 0,
+  locked: 0,
+  swap: 0,
+});
 
 // 7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0        [path]
 const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)(?: +(.*))?$/;
@@ -59,33 +92,48 @@ export function parseMaps(text: string): Mapping[] {
 
 /**
  * Parses /proc/PID/smaps: a maps line per mapping followed by `Key:  value kB` lines and `VmFlags:`.
- * Counters are converted to bytes; unit-less fields (THPeligible, ProtectionKey) are kept as they are.
+ * Only the counters leakwatch uses are kept (in bytes); a field missing from an older kernel stays 0.
+ * Hand-rolled scanning rather than split/regex per line: smaps has ~25 lines per mapping and this runs every tick.
  */
 export function parseSmaps(text: string): Mapping[] {
   const mappings: Mapping[] = [];
   let current: Mapping | undefined;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    const space = line.indexOf(' ');
-    // A field line has its colon before the first space ("Rss:   4 kB"); a mapping header has it in the device.
-    if (colon > 0 && (space === -1 || colon < space)) {
-      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(line.slice(0, 120))}`);
-      const key = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+  let counters = zeroCounters();
+  for (let pos = 0; pos < text.length; ) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const first = text.charCodeAt(pos);
+    // Field names start with an upper-case letter; mapping headers with a lower-case hex address.
+    if (first >= 65 && first <= 90) {
+      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
+      const colon = text.indexOf(':', pos);
+      const key = text.slice(pos, colon);
       if (key === 'VmFlags') {
-        current.vmFlags = new Set(value.split(/\s+/).filter(Boolean));
+        current.vmFlags = new Set(text.slice(colon + 1, eol).split(' ').filter(Boolean));
       } else {
-        const [amount, unit] = value.split(/\s+/);
-        current.counters![key] = Number(amount) * (unit === 'kB' ? 1024 : 1);
+        const field = SMAPS_FIELDS[key];
+        if (field === undefined) {
+          pos = eol + 1;
+          continue;
+        }
+        let amount = 0;
+        for (let i = colon + 1; i < eol; i++) {
+          const c = text.charCodeAt(i);
+          if (c >= 48 && c <= 57) amount = amount * 10 + (c - 48);
+          else if (c !== 32) break;
+        }
+        counters[field] = amount * 1024; // every counter kept is in kB
       }
-      continue;
+    } else if (eol > pos) {
+      const line = text.slice(pos, eol);
+      const mapping = parseMapsLine(line);
+      if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(line.slice(0, 120))}`);
+      counters = zeroCounters();
+      mapping.counters = counters;
+      mappings.push(mapping);
+      current = mapping;
     }
-    const mapping = parseMapsLine(line);
-    if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(line.slice(0, 120))}`);
-    mapping.counters = {};
-    mappings.push(mapping);
-    current = mapping;
+    pos = eol + 1;
   }
   return mappings;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Region, Snapshot } from '../src/collector/types.js';
 import { runCli } from './helpers/cli.js';
-import { startAllocTarget, startV8Target, type Target } from './helpers/targets.js';
+import { startAllocTarget, startJavaTarget, startV8Target, type Target } from './helpers/targets.js';
 
 const MiB = 1024 * 1024;
 
@@ -198,3 +198,22 @@ test('a grown V8 heap is Managed Heap (heuristic), close to what V8 itself repor
     await target.stop();
   }
 });
+
+for (const gc of ['-XX:+UseG1GC', '-XX:+UseSerialGC', '-XX:+UseParallelGC']) {
+  test(`a JVM's Java heap (${gc}) is Managed Heap, found exactly from its hsperfdata counters`, async () => {
+    const target = await startJavaTarget([gc, '-Xmx512m', '-Xms64m']);
+    try {
+      await target.send('grow 100');
+      const s = await snapshotJson(target.pid);
+      assert.ok(s.managedHeaps.some((m) => m.runtime === 'jvm' && m.method === 'exact'), JSON.stringify(s.managedHeaps));
+      const javaHeap = s.regions.filter((r) => r.details === 'Java heap');
+      // The reservation is exactly -Xmx, and the 100 MB retained live in its committed part.
+      assert.equal(javaHeap.reduce((sum, r) => sum + r.size, 0), 512 * MiB);
+      const committed = javaHeap.reduce((sum, r) => sum + r.committed, 0);
+      assert.ok(committed >= 100 * MiB && committed <= 512 * MiB, `committed ${committed}`);
+      assert.equal(s.types.managedHeap.committed, committed);
+    } finally {
+      await target.stop();
+    }
+  });
+}

@@ -82,6 +82,11 @@ export async function startV8Target(): Promise<Target> {
   return startTarget(process.execPath, [path.join(repoRoot(), 'test', 'targets', 'v8-grow.mjs')]);
 }
 
+/** Starts the Java heap target (see test/targets/JavaHeap.java) with the given JVM options, e.g. ['-Xmx512m']. */
+export async function startJavaTarget(jvmOptions: string[]): Promise<Target> {
+  return startTarget('java', [...jvmOptions, path.join(repoRoot(), 'test', 'targets', 'JavaHeap.java')]);
+}
+
 /**
  * Targets not yet exited, with their /dev/shm object names: if the test process
  * exits without stopping them they are SIGKILLed and their /dev/shm objects removed.

@@ -92,14 +92,15 @@ export function classifyMappings({ mappings, threads, managedRanges }: ClassifyI
   const result: (Classified | undefined)[] = mappings.map((m, i) => {
     if (KERNEL_IMAGE_PATHS.has(m.path)) return { type: 'image', details: m.path, method: 'exact' };
     if (isShmem(m)) return { type: 'shareable', details: m.path || 'shared anonymous', method: 'exact' };
+    // Before files: a JVM maps its CDS archive (classes.jsa) privately inside the Java heap.
+    const managed = m.perms[3] === 'p' ? managedRanges.find((r) => mostlyInside(m, r)) : undefined;
+    if (managed) return { type: 'managedHeap', details: managed.details, method: managed.method };
     if (m.inode !== 0 || m.path.startsWith('/')) {
       const image = executableFiles.has(fileKey(m));
       return { type: image ? 'image' : 'mappedFile', details: m.path, method: 'exact' };
     }
     if (m.path === '[heap]') return { type: 'heap', details: '[heap]', method: 'exact' };
     if (m.path === '[stack]') return { type: 'stack', details: '[stack] main thread', method: 'exact' };
-    const managed = managedRanges.find((r) => m.start >= r.start && m.end <= r.end);
-    if (managed) return { type: 'managedHeap', details: managed.details, method: managed.method };
     if (arenaHeaps.has(i)) return { type: 'heap', details: 'glibc arena', method: 'heuristic' };
     if (isV8Heap(m)) return { type: 'managedHeap', details: 'V8 heap', method: 'heuristic' };
     const previous = mappings[i - 1];
@@ -163,6 +164,15 @@ function markThreadStacks(
       claimStack(i, '[thread stack]', 'heuristic');
     }
   });
+}
+
+/**
+ * A mapping that straddles a range's edge (the kernel merges neighbouring VMAs with equal flags) goes where most
+ * of its bytes are; the per-mapping counters cannot be split.
+ */
+function mostlyInside(m: Mapping, r: ManagedRange): boolean {
+  const overlap = Math.min(m.end, r.end) - Math.max(m.start, r.start);
+  return overlap * 2 > m.size;
 }
 
 /** Binary search over the sorted, non-overlapping mappings. */

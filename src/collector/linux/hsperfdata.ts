@@ -114,7 +114,10 @@ export function parseHsperfdata(buf: Buffer): Map<string, number | string> {
 export interface JavaHeapSizes {
   /** Max heap size (-Xmx / MaxHeapSize): the size of the heap's address-space reservation. */
   reservedBytes: number;
-  /** Committed heap (what Runtime.totalMemory() reports); the rw part of the reservation. */
+  /**
+   * Committed heap: the rw-p bytes inside the reservation in /proc/PID/maps. Equals
+   * Runtime.totalMemory() for G1; Serial/Parallel leave a survivor space out of totalMemory().
+   */
   committedBytes: number;
   /** Bytes occupied by objects, live or not yet collected. */
   usedBytes: number;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { takeLinuxSnapshot } from '../src/collector/linux/index.js';
+import { linuxCollector } from '../src/collector/linux/index.js';
 import { startAllocTarget } from '../test/helpers/targets.js';
 
 const ROUNDS = 200;
@@ -33,8 +33,8 @@ try {
   const mappings = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').length - 1;
   const rawSmaps = await timeIt(() => readFileSync(`/proc/${pid}/smaps`, 'utf8'));
   const rawMaps = await timeIt(() => readFileSync(`/proc/${pid}/maps`, 'utf8'));
-  const full = await timeIt(() => takeLinuxSnapshot(pid, { usage: true }));
-  const mapsOnly = await timeIt(() => takeLinuxSnapshot(pid, { usage: false }));
+  const full = await timeIt(() => linuxCollector.snapshot(pid, { usage: true }));
+  const mapsOnly = await timeIt(() => linuxCollector.snapshot(pid, { usage: false }));
   const rows = [
     ['snapshot with smaps (the `snapshot` command)', full, rawSmaps, 'read of smaps alone'],
     ['snapshot from maps only', mapsOnly, rawMaps, 'read of maps alone'],

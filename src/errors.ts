@@ -12,3 +12,14 @@ export class LeakwatchError extends Error {
     this.name = 'LeakwatchError';
   }
 }
+
+/** The watched process is gone: it exited, or its pid was reused by another process. */
+export class ProcessGoneError extends LeakwatchError {
+  constructor(
+    message: string,
+    readonly reason: 'exited' | 'pid-reused',
+  ) {
+    super(message);
+    this.name = 'ProcessGoneError';
+  }
+}

@@ -91,7 +91,21 @@ export interface SnapshotOptions {
   usage: boolean;
 }
 
+/** A process being watched: keeps what one sample learns that helps the next (e.g. VmFlags from the last smaps). */
+export interface ProcessProbe {
+  readonly pid: number;
+  /** Throws ProcessGoneError when the process exited or its pid now belongs to another process. */
+  sample(options: SnapshotOptions): Snapshot;
+}
+
 /** One implementation per platform, chosen once by `loadCollector`. */
 export interface Collector {
-  snapshot(pid: number, options: SnapshotOptions): Promise<Snapshot>;
+  /** One look at a process. */
+  snapshot(pid: number, options: SnapshotOptions): Snapshot;
+  /** A probe for sampling the same process repeatedly. */
+  open(pid: number): ProcessProbe;
+  /** Direct children's pids (empty when the process is gone). */
+  children(pid: number): number[];
+  /** The process's start time (as in Snapshot.startTime), or undefined when no such process exists. */
+  startTimeOf(pid: number): string | undefined;
 }

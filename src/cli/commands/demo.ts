@@ -32,7 +32,7 @@ export function demoCommand(): Command {
       try {
         process.stdout.write(`demo target ${DEMO_TARGET} started as pid ${pid}; it leaks ~2 MB/s\n`);
         await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-        const snapshot = await (await loadCollector()).snapshot(pid, { usage: true });
+        const snapshot = (await loadCollector()).snapshot(pid, { usage: true });
         process.stdout.write(`\n${snapshotHeading(snapshot)}\n\n${typeTable(snapshot, undefined)}\n`);
       } finally {
         child.kill();

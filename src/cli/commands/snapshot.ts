@@ -20,7 +20,7 @@ export function snapshotCommand(): Command {
     .action(async (pidText: string, options: SnapshotOptions) => {
       const pid = parsePid(pidText);
       const collector = await loadCollector();
-      const snapshot = await collector.snapshot(pid, { usage: true });
+      const snapshot = collector.snapshot(pid, { usage: true });
       snapshot.regions = sortRegions(snapshot.regions, options.sort);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(snapshot)}\n`);

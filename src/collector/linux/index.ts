@@ -5,11 +5,11 @@
  * small read per thread for its stack pointer.
  */
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
-import { LeakwatchError } from '../../errors.js';
+import { LeakwatchError, ProcessGoneError } from '../../errors.js';
 import { freeGaps, summarize } from '../summary.js';
-import type { Collector, Snapshot, SnapshotOptions } from '../types.js';
-import { classifyMappings, type ThreadStackPointer } from './classify.js';
-import { findJavaHeap } from './jvm.js';
+import type { Collector, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
+import { classifyMappings, type ManagedRange, type ThreadStackPointer } from './classify.js';
+import { findJavaHeap, isPerfdataMapping } from './jvm.js';
 import {
   parseBootTime,
   parseCmdline,
@@ -73,8 +73,8 @@ function readProc(path: string): string | ReadFailure {
   }
 }
 
-function exitedDuringRead(pid: number): LeakwatchError {
-  return new LeakwatchError(`process ${pid} exited during the read`);
+function exitedDuringRead(pid: number): ProcessGoneError {
+  return new ProcessGoneError(`process ${pid} exited during the read`, 'exited');
 }
 
 /** Says why /proc/PID/maps was refused: another user's process, or one that made itself non-dumpable. */
@@ -110,50 +110,118 @@ function userSpaceHigh(mappings: Mapping[]): number {
   return mappings.some((m) => m.end > USER_SPACE_HIGH_47 && m.end <= USER_SPACE_HIGH_56) ? USER_SPACE_HIGH_56 : USER_SPACE_HIGH_47;
 }
 
-export async function takeLinuxSnapshot(pid: number, { usage }: SnapshotOptions): Promise<Snapshot> {
-  const statText = readProc(`/proc/${pid}/stat`);
-  if (statText === 'gone') throw new LeakwatchError(`no process with pid ${pid}`);
-  if (statText === 'denied') throw permissionError(pid, 'stat');
-  const stat = parseStat(statText);
-  if (stat.state === 'Z' || stat.state === 'X') throw new LeakwatchError(`process ${pid} has exited (a zombie its parent has not reaped)`);
+const bootTime = (() => {
+  let cached: number | undefined;
+  return () => (cached ??= parseBootTime(readWhole('/proc/stat')));
+})();
 
-  const takenAt = new Date().toISOString();
-  const file = usage ? 'smaps' : 'maps';
-  const mapsText = readProc(`/proc/${pid}/${file}`);
-  if (mapsText === 'gone') throw exitedDuringRead(pid);
-  if (mapsText === 'denied') throw permissionError(pid, file);
-  // Every live user process has mappings; an empty read means it exited while we read.
-  if (mapsText === '') throw exitedDuringRead(pid);
-  const mappings = usage ? parseSmaps(mapsText) : parseMaps(mapsText);
-  const statusText = readProc(`/proc/${pid}/status`);
-  const threads = readThreadStackPointers(pid);
-  const cmdlineText = readProc(`/proc/${pid}/cmdline`);
-
-  // Same pid, same start time: still the process we began with (pids are reused).
-  const after = readProc(`/proc/${pid}/stat`);
-  if (typeof after !== 'string' || parseStat(after).startTicks !== stat.startTicks || typeof statusText !== 'string') {
-    throw exitedDuringRead(pid);
-  }
-
-  const javaHeap = findJavaHeap(pid, mappings);
-  const regions = classifyMappings({ mappings, threads, managedRanges: javaHeap ? [javaHeap] : [] });
-  const free = freeGaps(mappings, USER_SPACE_LOW, userSpaceHigh(mappings));
-  const summary = summarize(regions, statusBytes(parseStatus(statusText), 'VmPTE'), free);
-  const bootTime = parseBootTime(readWhole('/proc/stat'));
-  const args = typeof cmdlineText === 'string' ? parseCmdline(cmdlineText) : [];
-  const managedHeaps = [
-    ...(javaHeap ? [{ runtime: 'jvm' as const, method: javaHeap.method }] : []),
-    ...(regions.some((r) => r.details === 'V8 heap') ? [{ runtime: 'v8' as const, method: 'heuristic' as const }] : []),
-  ];
-  return {
-    pid,
-    startTime: new Date((bootTime + stat.startTicks / CLOCK_TICKS_PER_SECOND) * 1000).toISOString(),
-    command: args.length > 0 ? args.join(' ') : `[${stat.comm}]`,
-    takenAt,
-    ...summary,
-    managedHeaps,
-    regions,
-  };
+function startTimeFromTicks(startTicks: number): string {
+  return new Date((bootTime() + startTicks / CLOCK_TICKS_PER_SECOND) * 1000).toISOString();
 }
 
-export const linuxCollector: Collector = { snapshot: takeLinuxSnapshot };
+/** Reads and checks /proc/PID/stat: the process must exist and not be a zombie. */
+function readLiveStat(pid: number) {
+  const statText = readProc(`/proc/${pid}/stat`);
+  if (statText === 'gone') throw new ProcessGoneError(`no process with pid ${pid}`, 'exited');
+  if (statText === 'denied') throw permissionError(pid, 'stat');
+  const stat = parseStat(statText);
+  if (stat.state === 'Z' || stat.state === 'X') {
+    throw new ProcessGoneError(`process ${pid} has exited (a zombie its parent has not reaped)`, 'exited');
+  }
+  return stat;
+}
+
+class LinuxProbe implements ProcessProbe {
+  /** The start time seen first: a later sample with another one is a different process under the same pid. */
+  private startTicks: number | undefined;
+  /** VmFlags per mapping start from the last smaps read, so maps-only samples classify V8 and arenas alike. */
+  private flagsByStart = new Map<string, Set<string>>();
+  /** The Java heap's reservation never moves: keep it when a resize races the perfdata read. */
+  private javaHeap: ManagedRange | undefined;
+
+  constructor(readonly pid: number) {}
+
+  sample({ usage }: SnapshotOptions): Snapshot {
+    const pid = this.pid;
+    const stat = readLiveStat(pid);
+    if (this.startTicks !== undefined && stat.startTicks !== this.startTicks) {
+      throw new ProcessGoneError(`pid ${pid} now belongs to another process (${stat.comm})`, 'pid-reused');
+    }
+    const takenAt = new Date().toISOString();
+    const file = usage ? 'smaps' : 'maps';
+    const mapsText = readProc(`/proc/${pid}/${file}`);
+    if (mapsText === 'gone') throw exitedDuringRead(pid);
+    if (mapsText === 'denied') throw permissionError(pid, file);
+    // Every live user process has mappings; an empty read means it exited while we read.
+    if (mapsText === '') throw exitedDuringRead(pid);
+    const mappings = usage ? parseSmaps(mapsText) : parseMaps(mapsText);
+    const statusText = readProc(`/proc/${pid}/status`);
+    const threads = readThreadStackPointers(pid);
+    const cmdlineText = readProc(`/proc/${pid}/cmdline`);
+
+    // Same pid, same start time: still the process we began with (pids are reused).
+    const after = readProc(`/proc/${pid}/stat`);
+    if (typeof after !== 'string' || parseStat(after).startTicks !== stat.startTicks || typeof statusText !== 'string') {
+      throw exitedDuringRead(pid);
+    }
+    this.startTicks = stat.startTicks;
+    this.rememberFlags(mappings, usage);
+
+    this.javaHeap = findJavaHeap(pid, mappings) ?? (mappings.some(isPerfdataMapping) ? this.javaHeap : undefined);
+    const javaHeap = this.javaHeap;
+    const regions = classifyMappings({ mappings, threads, managedRanges: javaHeap ? [javaHeap] : [] });
+    const free = freeGaps(mappings, USER_SPACE_LOW, userSpaceHigh(mappings));
+    const summary = summarize(regions, statusBytes(parseStatus(statusText), 'VmPTE'), free);
+    const args = typeof cmdlineText === 'string' ? parseCmdline(cmdlineText) : [];
+    const managedHeaps = [
+      ...(javaHeap ? [{ runtime: 'jvm' as const, method: javaHeap.method }] : []),
+      ...(regions.some((r) => r.details === 'V8 heap') ? [{ runtime: 'v8' as const, method: 'heuristic' as const }] : []),
+    ];
+    return {
+      pid,
+      startTime: startTimeFromTicks(stat.startTicks),
+      command: args.length > 0 ? args.join(' ') : `[${stat.comm}]`,
+      takenAt,
+      ...summary,
+      managedHeaps,
+      regions,
+    };
+  }
+
+  private rememberFlags(mappings: Mapping[], fromSmaps: boolean): void {
+    if (fromSmaps) {
+      this.flagsByStart = new Map(mappings.map((m) => [m.startHex, m.vmFlags ?? new Set<string>()]));
+    } else {
+      for (const m of mappings) m.vmFlags = this.flagsByStart.get(m.startHex);
+    }
+  }
+}
+
+/** Direct children, from /proc/PID/task/TID/children (one file per thread: any thread may have forked). */
+function childrenOf(pid: number): number[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch (error) {
+    if (failureOf(error)) return [];
+    throw error;
+  }
+  const children: number[] = [];
+  for (const tid of tids) {
+    const text = readProc(`/proc/${pid}/task/${tid}/children`);
+    if (typeof text === 'string') for (const child of text.split(' ')) if (child.trim()) children.push(Number(child));
+  }
+  return children;
+}
+
+function startTimeOf(pid: number): string | undefined {
+  const text = readProc(`/proc/${pid}/stat`);
+  return typeof text === 'string' ? startTimeFromTicks(parseStat(text).startTicks) : undefined;
+}
+
+export const linuxCollector: Collector = {
+  snapshot: (pid, options) => new LinuxProbe(pid).sample(options),
+  open: (pid) => new LinuxProbe(pid),
+  children: childrenOf,
+  startTimeOf,
+};

@@ -13,6 +13,9 @@ const HSPERFDATA_PATH = /\/hsperfdata_[^/]+\/\d+( \(deleted\))?$/;
 // HotSpot aligns the heap reservation to at least 2 MiB on x86-64 Linux.
 const HEAP_ALIGNMENT = 2 * 1024 * 1024;
 
+/** The JVM's perf data file, mapped for the JVM's whole life. */
+export const isPerfdataMapping = (m: Mapping) => HSPERFDATA_PATH.test(m.path);
+
 /**
  * Reads the perfdata file through the target's own view of the file system (/proc/PID/root: right inside
  * containers), or through map_files when /tmp was cleaned and the path is `(deleted)`.
@@ -73,7 +76,7 @@ function rwBytesIfCovered(mappings: Mapping[], start: number, end: number): numb
 
 /** The Java heap of process `pid`, or undefined when it is not a HotSpot JVM with perf data (or it cannot be read). */
 export function findJavaHeap(pid: number, mappings: Mapping[]): ManagedRange | undefined {
-  const perfdataMapping = mappings.find((m) => HSPERFDATA_PATH.test(m.path));
+  const perfdataMapping = mappings.find(isPerfdataMapping);
   if (!perfdataMapping) return undefined;
   const buffer = readPerfdata(pid, perfdataMapping);
   if (!buffer) return undefined;

@@ -1,0 +1,92 @@
+/**
+ * The database: sessions of samples of processes. One wide `samples` row per process and tick (every type's
+ * numbers as columns) keeps a 12-hour series one indexed range scan away; regions are stored as a full list now
+ * and then plus deltas in between, so any tick's region set can be rebuilt without storing it every tick.
+ */
+import { index, integer, sqliteTable, text, uniqueIndex, type SQLiteIntegerBuilderInitial } from 'drizzle-orm/sqlite-core';
+import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
+
+/** Per type and sample. Working-set columns are NULL on ticks that read only /proc/PID/maps (no smaps). */
+export const SAMPLE_COLUMNS = ['size', 'committed', 'private', 'totalWs', 'privateWs', 'blocks'] as const;
+export type SampleColumn = (typeof SAMPLE_COLUMNS)[number];
+export type SampleKey = `${MemoryType}${Capitalize<SampleColumn>}`;
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const sampleKey = (type: MemoryType, column: SampleColumn) =>
+  `${type}${column[0].toUpperCase()}${column.slice(1)}` as SampleKey;
+
+function typeColumns() {
+  const columns = {} as Record<SampleKey, SQLiteIntegerBuilderInitial<string>>;
+  for (const type of MEMORY_TYPES) {
+    for (const column of SAMPLE_COLUMNS) columns[sampleKey(type, column)] = integer(snake(sampleKey(type, column)));
+  }
+  return columns;
+}
+
+export const sessions = sqliteTable('sessions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  label: text('label'),
+  /** `watch`: the watched process's command line; `run`: the command leakwatch started. */
+  command: text('command').notNull(),
+  mode: text('mode', { enum: ['watch', 'run'] }).notNull(),
+  targetPid: integer('target_pid').notNull(),
+  targetStartTime: text('target_start_time').notNull(),
+  host: text('host').notNull(),
+  platform: text('platform').notNull(),
+  intervalMs: integer('interval_ms'),
+  cron: text('cron'),
+  followChildren: integer('follow_children', { mode: 'boolean' }).notNull(),
+  startedAt: integer('started_at').notNull(), // epoch ms
+  endedAt: integer('ended_at'),
+  endReason: text('end_reason', {
+    enum: ['duration', 'target-exited', 'interrupted', 'signal', 'pid-reused', 'error'],
+  }),
+  exitCode: integer('exit_code'),
+  /** The collector writing this session: with its start time, tells a live writer from a killed one. */
+  collectorPid: integer('collector_pid').notNull(),
+  collectorStartTime: text('collector_start_time').notNull(),
+  error: text('error'),
+}, (t) => [index('sessions_started_at').on(t.startedAt), index('sessions_label').on(t.label)]);
+
+export const processes = sqliteTable('processes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  sessionId: integer('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  pid: integer('pid').notNull(),
+  startTime: text('start_time').notNull(),
+  parentPid: integer('parent_pid'),
+  command: text('command').notNull(),
+  firstSeq: integer('first_seq').notNull(),
+  lastSeq: integer('last_seq').notNull(),
+}, (t) => [uniqueIndex('processes_identity').on(t.sessionId, t.pid, t.startTime)]);
+
+export const samples = sqliteTable('samples', {
+  id: integer('id').primaryKey(),
+  sessionId: integer('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  processId: integer('process_id').notNull().references(() => processes.id, { onDelete: 'cascade' }),
+  /** Tick number in the session, shared by every process sampled in that tick. */
+  seq: integer('seq').notNull(),
+  takenAt: integer('taken_at').notNull(), // wall clock, epoch ms
+  elapsedMs: integer('elapsed_ms').notNull(), // monotonic, since the session started
+  /** 1 when this tick read smaps (working-set columns filled), 0 for a maps-only tick. */
+  withUsage: integer('with_usage', { mode: 'boolean' }).notNull(),
+  ...typeColumns(),
+}, (t) => [index('samples_session_seq').on(t.sessionId, t.seq), index('samples_process_seq').on(t.processId, t.seq)]);
+
+/**
+ * `full` rows: the complete region list of that sample. `added` / `removed` / `changed` rows: the difference to
+ * the previous sample of the same process. Keyed by start address, which identifies a mapping while it lives.
+ */
+export const regions = sqliteTable('regions', {
+  id: integer('id').primaryKey(),
+  sampleId: integer('sample_id').notNull().references(() => samples.id, { onDelete: 'cascade' }),
+  kind: text('kind', { enum: ['full', 'added', 'removed', 'changed'] }).notNull(),
+  start: text('start').notNull(),
+  end: text('end').notNull(),
+  type: text('type').notNull(),
+  protection: text('protection').notNull(),
+  size: integer('size').notNull(),
+  committed: integer('committed').notNull(),
+  totalWs: integer('total_ws'),
+  privateWs: integer('private_ws'),
+  details: text('details').notNull(),
+}, (t) => [index('regions_sample').on(t.sampleId)]);

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { runCommand, watchCommand } from './commands/watch.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 70;
@@ -23,6 +24,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .showSuggestionAfterError();
   program.addCommand(snapshotCommand());
+  program.addCommand(watchCommand());
+  program.addCommand(runCommand());
   program.addCommand(demoCommand());
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -93,3 +93,23 @@ export function snapshotHeading(snapshot: Snapshot): string {
     `started ${snapshot.startTime}, snapshot at ${snapshot.takenAt}${managed ? `; managed heap: ${managed}` : ''}`,
   ].join('\n');
 }
+
+/** h:mm:ss */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(seconds / 3600)}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
+}
+
+const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;
+
+/** The live line of `watch` / `run` on a terminal: committed memory of the leak-prone types and change since start. */
+export function statusLine(status: { elapsedMs: number; ticks: number; processes: number; latest: Snapshot['types']; first: Snapshot['types'] }): string {
+  const types = STATUS_TYPES.map((t) => {
+    const now = status.latest[t].committed;
+    const change = now - status.first[t].committed;
+    return `${TYPE_LABELS[t]} ${formatBytes(now)} (${change >= 0 ? '+' : ''}${formatBytes(change)})`;
+  });
+  const processes = status.processes > 1 ? `  ${status.processes} processes` : '';
+  return `${formatElapsed(status.elapsedMs)}  ${status.ticks} samples${processes}  ${types.join('  ')}`;
+}

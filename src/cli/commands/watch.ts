@@ -1,0 +1,112 @@
+import { Command, Option } from 'commander';
+import type { EndReason } from '../../db/store.js';
+import { statusLine } from '../../report/text.js';
+import { parseCron, parseDuration, type Schedule } from '../../watch/schedule.js';
+import type { WatchResult, WatchSpec } from '../../watch/recorder.js';
+import { parsePid } from '../../collector/index.js';
+
+interface WatchOptions {
+  every?: string;
+  cron?: string;
+  duration?: string;
+  db: string;
+  label?: string;
+  children: boolean;
+  json?: boolean;
+}
+
+/** The options `watch` and `run` share. */
+function addWatchOptions(command: Command, childrenByDefault: boolean): Command {
+  return command
+    .addOption(new Option('--every <interval>', 'sample at this interval (500ms, 1s, 1m)').conflicts('cron'))
+    .option('--cron <expression>', 'sample on a cron schedule; 6 fields put seconds first ("*/5 * * * * *")')
+    .option('--duration <duration>', 'stop after this long (30s, 12h, 1h30m); default: until the target exits or Ctrl-C')
+    .option('--db <file>', 'SQLite database to write (created on first use)', 'leakwatch.db')
+    .option('--label <label>', 'a name for this session, e.g. nightly-42')
+    .option('--children', 'also sample every descendant process', childrenByDefault)
+    .option('--no-children', 'sample only the target process')
+    .option('--json', 'print {"session","samples","endReason"} as the last line of stdout');
+}
+
+function scheduleOf(options: WatchOptions): Schedule {
+  if (options.cron !== undefined) return parseCron(options.cron);
+  return { kind: 'every', ms: parseDuration(options.every ?? '1s', '--every') };
+}
+
+type Target = Pick<WatchSpec, 'pid' | 'mode' | 'command' | 'child'>;
+
+/**
+ * Runs the recorder with the terminal around it: signals, the live status line, the closing line. Options and the
+ * database are checked before the target is started, so a typo never leaves a `run` command running.
+ */
+async function record(startTarget: () => Promise<Target>, options: WatchOptions): Promise<void> {
+  const schedule = scheduleOf(options);
+  const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  // Heavy modules load only when a watch really starts: `--help` stays fast.
+  const [{ loadCollector }, { openForWrite }, { recordSession }] = await Promise.all([
+    import('../../collector/index.js'),
+    import('../../db/open.js'),
+    import('../../watch/recorder.js'),
+  ]);
+  const collector = await loadCollector();
+  const db = openForWrite(options.db);
+  const live = process.stderr.isTTY === true;
+  const signalHandlers: [NodeJS.Signals, () => void][] = [];
+  let result: WatchResult;
+  let spec: Target | undefined;
+  try {
+    spec = await startTarget();
+    result = await recordSession(collector, db, { ...spec, schedule, durationMs, label: options.label, followChildren: options.children }, {
+      onReady: (stop) => {
+        const on = (signal: NodeJS.Signals, reason: EndReason) => {
+          const handler = () => stop(reason);
+          process.on(signal, handler);
+          signalHandlers.push([signal, handler]);
+        };
+        on('SIGINT', 'interrupted');
+        on('SIGTERM', 'signal');
+        on('SIGHUP', 'signal');
+      },
+      onTick: live ? (status) => process.stderr.write(`\r\x1b[K${statusLine(status)}`) : undefined,
+    });
+  } catch (error) {
+    await spec?.child?.terminate();
+    throw error;
+  } finally {
+    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    db.$client.close();
+  }
+  if (live) process.stderr.write('\n');
+  const summary = `session ${result.session}: ${result.samples} samples, ended by ${result.endReason}` +
+    (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
+    (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
+  if (options.json) {
+    process.stderr.write(`${summary}\n`);
+    process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason })}\n`);
+  } else {
+    process.stdout.write(`${summary}\n`);
+  }
+}
+
+export function watchCommand(): Command {
+  return addWatchOptions(new Command('watch'), false)
+    .description('sample a running process on a schedule into a SQLite database')
+    .argument('<pid>', 'process id')
+    .action(async (pidText: string, options: WatchOptions) => {
+      const pid = parsePid(pidText);
+      await record(async () => ({ pid, mode: 'watch', command: undefined, child: undefined }), options);
+    });
+}
+
+export function runCommand(): Command {
+  return addWatchOptions(new Command('run'), true)
+    .description('start a command and watch it (and its children) until it exits')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .action(async (argv: string[], options: WatchOptions) => {
+      const { startChild } = await import('../../watch/child.js');
+      await record(async () => {
+        const child = await startChild(argv);
+        return { pid: child.pid, mode: 'run', command: argv.join(' '), child };
+      }, options);
+    });
+}

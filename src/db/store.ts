@@ -63,11 +63,12 @@ export class SessionWriter {
   private constructor(
     private readonly db: Db,
     readonly id: number,
+    private readonly fullListEvery: number,
   ) {}
 
-  static create(db: Db, session: NewSession): SessionWriter {
+  static create(db: Db, session: NewSession, fullListEvery = FULL_LIST_EVERY_TICKS): SessionWriter {
     const row = db.insert(sessions).values(session).returning({ id: sessions.id }).get();
-    return new SessionWriter(db, row.id);
+    return new SessionWriter(db, row.id, fullListEvery);
   }
 
   /** Stores one tick of every watched process in a single transaction. */
@@ -92,7 +93,7 @@ export class SessionWriter {
         const current = snapshot.regions.map(storedRegion);
         const deltas = diffRegions(state.regions, current);
         const rows: (typeof regions.$inferInsert)[] = deltas.map((d) => ({ ...d, sampleId }));
-        const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= FULL_LIST_EVERY_TICKS ||
+        const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= this.fullListEvery ||
           state.deltaRowsSinceFull + deltas.length > current.length;
         // On a full tick the deltas are stored too: any full list can then be checked against a rebuild.
         if (full) rows.push(...current.map((r) => ({ ...r, kind: 'full' as const, sampleId })));

@@ -1,9 +1,13 @@
 import { Command, Option } from 'commander';
 import type { EndReason } from '../../db/store.js';
+import { LeakwatchError } from '../../errors.js';
 import { statusLine } from '../../report/text.js';
 import { parseCron, parseDuration, type Schedule } from '../../watch/schedule.js';
 import type { WatchResult, WatchSpec } from '../../watch/recorder.js';
 import { parsePid } from '../../collector/index.js';
+
+/** The watch ended on an error (lost access, database failure); what was sampled until then is stored. */
+const EXIT_WATCH_ERROR = 3;
 
 interface WatchOptions {
   every?: string;
@@ -86,6 +90,7 @@ async function record(startTarget: () => Promise<Target>, options: WatchOptions)
   } else {
     process.stdout.write(`${summary}\n`);
   }
+  if (result.endReason === 'error') throw new LeakwatchError(`the watch stopped early: ${result.error}`, EXIT_WATCH_ERROR);
 }
 
 export function watchCommand(): Command {

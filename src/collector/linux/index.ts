@@ -30,12 +30,15 @@ const USER_SPACE_HIGH_56 = 0xfffffffffff000;
 // USER_HZ: the unit of /proc/PID/stat times, 100 on every Linux ABI (it is not the kernel's HZ).
 const CLOCK_TICKS_PER_SECOND = 100;
 
-type ReadFailure = 'gone' | 'denied';
+/** A failed read, as a value distinct from any file content (so `typeof result === 'string'` means success). */
+const GONE = { failure: 'gone' } as const;
+const DENIED = { failure: 'denied' } as const;
+type ReadFailure = typeof GONE | typeof DENIED;
 
 function failureOf(error: unknown): ReadFailure | undefined {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ESRCH') return 'gone';
-  if (code === 'EACCES' || code === 'EPERM') return 'denied';
+  if (code === 'ENOENT' || code === 'ESRCH') return GONE;
+  if (code === 'EACCES' || code === 'EPERM') return DENIED;
   return undefined;
 }
 
@@ -62,7 +65,7 @@ function readWhole(path: string): string {
   }
 }
 
-/** Reads one /proc file; `gone` / `denied` come back as values so each caller can say what they mean there. */
+/** Reads one /proc file; GONE / DENIED come back as values so each caller can say what they mean there. */
 function readProc(path: string): string | ReadFailure {
   try {
     return readWhole(path);
@@ -122,8 +125,9 @@ function startTimeFromTicks(startTicks: number): string {
 /** Reads and checks /proc/PID/stat: the process must exist and not be a zombie. */
 function readLiveStat(pid: number) {
   const statText = readProc(`/proc/${pid}/stat`);
-  if (statText === 'gone') throw new ProcessGoneError(`no process with pid ${pid}`, 'exited');
-  if (statText === 'denied') throw permissionError(pid, 'stat');
+  if (typeof statText !== 'string') {
+    throw statText === GONE ? new ProcessGoneError(`no process with pid ${pid}`, 'exited') : permissionError(pid, 'stat');
+  }
   const stat = parseStat(statText);
   if (stat.state === 'Z' || stat.state === 'X') {
     throw new ProcessGoneError(`process ${pid} has exited (a zombie its parent has not reaped)`, 'exited');
@@ -150,8 +154,7 @@ class LinuxProbe implements ProcessProbe {
     const takenAt = new Date().toISOString();
     const file = usage ? 'smaps' : 'maps';
     const mapsText = readProc(`/proc/${pid}/${file}`);
-    if (mapsText === 'gone') throw exitedDuringRead(pid);
-    if (mapsText === 'denied') throw permissionError(pid, file);
+    if (typeof mapsText !== 'string') throw mapsText === GONE ? exitedDuringRead(pid) : permissionError(pid, file);
     // Every live user process has mappings; an empty read means it exited while we read.
     if (mapsText === '') throw exitedDuringRead(pid);
     const mappings = usage ? parseSmaps(mapsText) : parseMaps(mapsText);

@@ -300,3 +300,13 @@ test('database errors: not ours (left untouched), newer schema, missing director
     await target.stop();
   }
 });
+
+test('demo runs the bundled leaking program under run and shows the growth per type', async () => {
+  const db = newDbPath();
+  const result = await runCli(['demo', '--duration', '4s', '--every', '500ms', '--db', db]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /session 1: \d+ samples, ended by duration/);
+  const heapLine = result.stdout.split('\n').find((l) => l.startsWith('Managed Heap'));
+  assert.match(heapLine ?? '', /\+\d/, 'the V8 heap grew');
+  assert.deepEqual(query(db, 'SELECT label, mode, end_reason FROM sessions'), [{ label: 'demo', mode: 'run', end_reason: 'duration' }]);
+});

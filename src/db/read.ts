@@ -1,8 +1,9 @@
 /** Reading back what the collector stored. */
-import { and, asc, eq, lte, gt, desc } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, max, min, sum } from 'drizzle-orm';
+import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
 import type { Db } from './open.js';
 import { applyDeltas, regionMap, type RegionDelta, type StoredRegion } from './region-deltas.js';
-import { regions, samples } from './schema.js';
+import { regions, sampleKey, samples } from './schema.js';
 
 const REGION_FIELDS = {
   kind: regions.kind,
@@ -56,4 +57,40 @@ export function regionsAt(db: Db, processId: number, seq: number, fromFullAtOrBe
     .all()
     .filter((r) => r.kind !== 'full');
   return applyDeltas(result, deltas.map((r) => ({ ...toStored(r), kind: r.kind as RegionDelta['kind'] })));
+}
+
+export interface TypeChange {
+  type: MemoryType;
+  first: number;
+  last: number;
+}
+
+/**
+ * Committed bytes per type at two ticks of a session, summed over its processes: the last tick and the one
+ * `skipFraction` of the way in (0 = the first; a start-up phase is not a leak).
+ */
+export function committedChange(db: Db, sessionId: number, skipFraction = 0): { ticks: number; elapsedMs: number; changes: TypeChange[] } {
+  const range = db
+    .select({ first: min(samples.seq), last: max(samples.seq) })
+    .from(samples)
+    .where(eq(samples.sessionId, sessionId))
+    .get();
+  if (range?.first == null || range.last == null) return { ticks: 0, elapsedMs: 0, changes: [] };
+  const from = range.first + Math.floor((range.last - range.first) * skipFraction);
+  const elapsedAt = (seq: number) =>
+    db.select({ ms: max(samples.elapsedMs) }).from(samples).where(and(eq(samples.sessionId, sessionId), eq(samples.seq, seq))).get()?.ms ?? 0;
+  const bounds = { first: from, last: range.last, elapsed: elapsedAt(range.last) - elapsedAt(from) };
+  const totalsAt = (seq: number) =>
+    db
+      .select(Object.fromEntries(MEMORY_TYPES.map((t) => [t, sum(samples[sampleKey(t, 'committed')]).mapWith(Number)])))
+      .from(samples)
+      .where(and(eq(samples.sessionId, sessionId), eq(samples.seq, seq)))
+      .get() as Record<MemoryType, number>;
+  const first = totalsAt(bounds.first);
+  const last = totalsAt(bounds.last);
+  return {
+    ticks: bounds.last - bounds.first + 1,
+    elapsedMs: bounds.elapsed ?? 0,
+    changes: MEMORY_TYPES.map((type) => ({ type, first: first[type] ?? 0, last: last[type] ?? 0 })),
+  };
 }

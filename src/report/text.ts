@@ -113,3 +113,17 @@ export function statusLine(status: { elapsedMs: number; ticks: number; processes
   const processes = status.processes > 1 ? `  ${status.processes} processes` : '';
   return `${formatElapsed(status.elapsedMs)}  ${status.ticks} samples${processes}  ${types.join('  ')}`;
 }
+
+/** Committed memory per type at the first and last tick of a session, and the change per minute. */
+export function changeTable(change: { ticks: number; elapsedMs: number; changes: { type: MemoryType; first: number; last: number }[] }): string {
+  const minutes = change.elapsedMs / 60_000;
+  const rows = change.changes
+    .filter((c) => c.type !== 'free')
+    .map((c) => {
+      const delta = c.last - c.first;
+      const sign = delta > 0 ? '+' : '';
+      return [TYPE_LABELS[c.type], formatBytes(c.first), formatBytes(c.last), `${sign}${formatBytes(delta)}`, minutes > 0 ? `${sign}${formatBytes(delta / minutes)}/min` : ''];
+    });
+  const header = ['Committed', 'First', 'Last', 'Change', 'Rate'];
+  return `${change.ticks} samples over ${formatElapsed(change.elapsedMs)}\n${renderTable([header, ...rows], new Set([0]))}`;
+}

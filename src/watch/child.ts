@@ -7,9 +7,9 @@ import type { StartedChild } from './recorder.js';
 // How long a child gets to exit after SIGTERM before it is killed.
 const TERMINATE_GRACE_MS = 5000;
 
-export async function startChild(argv: string[]): Promise<StartedChild & { pid: number }> {
+export async function startChild(argv: string[], output: 'inherit' | 'ignore' = 'inherit'): Promise<StartedChild & { pid: number }> {
   const [file, ...args] = argv;
-  const child = spawn(file, args, { stdio: 'inherit' });
+  const child = spawn(file, args, { stdio: ['inherit', output, output] });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error: NodeJS.ErrnoException) =>

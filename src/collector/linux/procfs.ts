@@ -64,12 +64,15 @@ function parseMapsLine(line: string): Mapping | undefined {
   const m = MAPS_LINE.exec(line);
   if (!m) return undefined;
   const [, startHex, endHex, perms, offset, dev, inode, path] = m;
+  const start = Number.parseInt(startHex, 16);
+  const end = Number.parseInt(endHex, 16);
   return {
     startHex,
     endHex,
-    start: Number.parseInt(startHex, 16),
-    end: Number.parseInt(endHex, 16),
-    size: Number(BigInt(`0x${endHex}`) - BigInt(`0x${startHex}`)),
+    start,
+    end,
+    // BigInt only where doubles are inexact (above 2^53: [vsyscall]); it is slow on every line of every tick.
+    size: end <= Number.MAX_SAFE_INTEGER ? end - start : Number(BigInt(`0x${endHex}`) - BigInt(`0x${startHex}`)),
     perms,
     offset: Number.parseInt(offset, 16),
     dev,

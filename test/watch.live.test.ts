@@ -310,3 +310,25 @@ test('demo runs the bundled leaking program under run and shows the growth per t
   assert.match(heapLine ?? '', /\+\d/, 'the V8 heap grew');
   assert.deepEqual(query(db, 'SELECT label, mode, end_reason FROM sessions'), [{ label: 'demo', mode: 'run', end_reason: 'duration' }]);
 });
+
+test('on a terminal one status line is redrawn in place; off a terminal it is not printed', async () => {
+  const target = await startAllocTarget();
+  try {
+    const db = newDbPath();
+    // `script` gives the CLI a pseudo-terminal; the command is ours, not user input.
+    const cli = `${process.execPath} ${path.join(repoRoot(), 'bin', 'leakwatch.js')} watch ${target.pid} --every 300ms --duration 1500ms --db ${db}`;
+    const tty = spawn('script', ['-qec', cli, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    tty.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    const [code] = await once(tty, 'close');
+    assert.equal(code, 0, output);
+    const redraws = output.split('\r\x1b[K').length - 1;
+    assert.ok(redraws >= 4, `status redrawn ${redraws} times: ${JSON.stringify(output)}`);
+    assert.match(output, /\d+:\d\d:\d\d {2}\d+ samples {2}Private .* Heap .* Stack /);
+    const plain = await runCli(['watch', String(target.pid), '--every', '300ms', '--duration', '1s', '--db', db]);
+    assert.equal(plain.stderr, '');
+    assert.match(plain.stdout, /^session 2: \d+ samples, ended by duration/);
+  } finally {
+    await target.stop();
+  }
+});

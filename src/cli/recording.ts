@@ -71,7 +71,8 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         on('SIGTERM', 'signal');
         on('SIGHUP', 'signal');
       },
-      onTick: live ? (status) => process.stderr.write(`\r\x1b[K${statusLine(status)}`) : undefined,
+      // Cut to the terminal's width: a wrapped line could not be redrawn in place.
+      onTick: live ? (status) => process.stderr.write(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`) : undefined,
     });
   } catch (error) {
     await spec?.child?.terminate();

@@ -118,7 +118,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     const pids = [spec.pid];
     for (let i = 0; i < pids.length; i++) {
       for (const child of collector.children(pids[i])) {
-        if (!parents.has(child)) parents.set(child, pids[i]);
+        parents.set(child, pids[i]);
         pids.push(child);
       }
     }

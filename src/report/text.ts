@@ -1,6 +1,6 @@
 /** Plain-text, VMMap-style tables for the terminal. */
 import { MEMORY_TYPES, TOTAL_COLUMNS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
-import { formatBytes } from './units.js';
+import { formatBytes, formatElapsed } from '../units.js';
 
 export const TYPE_LABELS: Record<MemoryType, string> = {
   image: 'Image',
@@ -92,13 +92,6 @@ export function snapshotHeading(snapshot: Snapshot): string {
     `pid ${snapshot.pid}  ${printable(snapshot.command)}`,
     `started ${snapshot.startTime}, snapshot at ${snapshot.takenAt}${managed ? `; managed heap: ${managed}` : ''}`,
   ].join('\n');
-}
-
-/** h:mm:ss */
-export function formatElapsed(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${Math.floor(seconds / 3600)}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }
 
 const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;

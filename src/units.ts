@@ -1,4 +1,4 @@
-/** Human units for terminal and HTML output. Binary multiples, labelled as such so nobody has to guess. */
+/** Human units for terminal, HTML and explanations. Binary multiples, labelled as such so nobody has to guess. */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /** @example formatBytes(1536) // '1.5 KiB'; formatBytes(0) // '0 B' */
@@ -12,4 +12,11 @@ export function formatBytes(bytes: number): string {
   }
   const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${sign}${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** h:mm:ss */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(seconds / 3600)}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }

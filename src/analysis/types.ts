@@ -1,0 +1,60 @@
+/** The interface between storage and analysis (Series in) and between analysis and reports (Finding out). */
+import type { MemoryType } from '../collector/types.js';
+
+/** One memory type's committed bytes over time. `t` is seconds since the session started, ascending. */
+export interface Series {
+  t: number[];
+  v: number[];
+}
+
+export type Verdict = 'leak' | 'suspected' | 'no-leak' | 'insufficient-data';
+
+export interface AnalysisOptions {
+  /** Judge the post-GC floor (minimum of each GC cycle) rather than the raw values: for managed heaps. */
+  managed: boolean;
+  /** Growth slower than this does not matter, whatever the statistics say (bytes per hour). */
+  minRateBytesPerHour: number;
+  /** … nor growth slower than this fraction of the level per hour. */
+  minRelativeRatePerHour: number;
+}
+
+/** What the statistics say about one series. */
+export interface Trend {
+  verdict: Verdict;
+  /** Growth rate since onset, bytes per hour (Theil–Sen), with its 95% confidence interval. */
+  slopeBytesPerHour: number;
+  ci: [number, number];
+  /** When the growth started, seconds since session start; null when there is no growth. */
+  onsetSeconds: number | null;
+  /** Growth from onset to the end of the series (fitted), bytes. */
+  growthBytes: number;
+  /** 0..1: how sure the verdict is (1 − p-value of the trend test for a leak). */
+  confidence: number;
+  /** Mann–Kendall p-value, corrected for autocorrelation. */
+  pValue: number;
+  /** Why, in words a human can check (without the type's name: the caller prefixes it). */
+  reason: string;
+}
+
+export interface RegionGrowth {
+  /** File path or region label (`glibc arena`, `[heap]`, `V8 heap`, `[thread stack]`). */
+  details: string;
+  type: MemoryType;
+  growthBytes: number;
+  /** Regions of this kind at the start and at the end. */
+  regionsBefore: number;
+  regionsAfter: number;
+}
+
+export interface Finding {
+  type: MemoryType;
+  verdict: Verdict;
+  slopeBytesPerHour: number;
+  ci: [number, number];
+  onsetSeconds: number | null;
+  growthBytes: number;
+  timeToLimitSeconds: number | null;
+  confidence: number;
+  explanation: string;
+  topRegions: RegionGrowth[];
+}

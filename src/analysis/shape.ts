@@ -1,0 +1,146 @@
+/**
+ * Reshaping a memory series before the trend test: time buckets, the post-GC floor of a sawtooth, restarts; and the
+ * two shape models the verdict compares against a straight line: a hinge (flat, then growing from an onset) and a
+ * single step (one level, then another).
+ */
+import type { Series } from './types.js';
+import { leastSquares, median } from './stats.js';
+
+/**
+ * Medians (or minima) of up to `buckets` equal-width time buckets (empty ones dropped): reduces a 12-hour, 1 Hz
+ * series to a few hundred points, makes neighbouring samples less dependent, and ignores short spikes. O(n log n).
+ */
+export function bucketMedians(series: Series, buckets: number, value: 'median' | 'min' = 'median'): Series {
+  const n = series.t.length;
+  if (n <= buckets) return { t: [...series.t], v: [...series.v] };
+  const start = series.t[0];
+  const width = (series.t[n - 1] - start) / buckets || 1;
+  const t: number[] = [];
+  const v: number[] = [];
+  let i = 0;
+  for (let b = 0; b < buckets && i < n; b++) {
+    const end = b === buckets - 1 ? Infinity : start + (b + 1) * width;
+    const times: number[] = [];
+    const values: number[] = [];
+    while (i < n && series.t[i] < end) {
+      times.push(series.t[i]);
+      values.push(series.v[i]);
+      i++;
+    }
+    if (values.length > 0) {
+      t.push(median(times));
+      v.push(value === 'median' ? median(values) : Math.min(...values));
+    }
+  }
+  return { t, v };
+}
+
+/** Sample-to-sample noise: the median absolute first difference, scaled to a standard deviation of one sample. */
+export function noiseScale(v: readonly number[]): number {
+  if (v.length < 3) return 0;
+  const diffs = v.slice(1).map((x, i) => Math.abs(x - v[i]));
+  return (1.4826 * median(diffs)) / Math.SQRT2;
+}
+
+/** Indices i where v[i] dropped from v[i − 1] by more than `threshold`. */
+function dropsOver(v: readonly number[], threshold: number): number[] {
+  const drops: number[] = [];
+  for (let i = 1; i < v.length; i++) if (v[i - 1] - v[i] > threshold) drops.push(i);
+  return drops;
+}
+
+/** Robust range (2nd to 98th percentile) of the values. */
+function robustRange(v: readonly number[]): number {
+  const sorted = Float64Array.from(v).sort();
+  return sorted[Math.floor(sorted.length * 0.98)] - sorted[Math.floor(sorted.length * 0.02)];
+}
+
+// A GC or allocator sawtooth needs this many cycles before its floor says anything.
+const MIN_SAWTOOTH_CYCLES = 5;
+
+/**
+ * The post-GC floor: split the series at sharp drops (each a collection or a trim) and keep the minimum of each
+ * cycle. Returns undefined when there are fewer than MIN_SAWTOOTH_CYCLES drops (no sawtooth to see through).
+ * A drop is sharp when it exceeds 5% of the series' range and 6 sample-noise standard deviations.
+ */
+export function sawtoothFloor(series: Series): Series | undefined {
+  const threshold = Math.max(0.05 * robustRange(series.v), 6 * noiseScale(series.v));
+  if (!(threshold > 0)) return undefined;
+  const drops = dropsOver(series.v, threshold);
+  if (drops.length < MIN_SAWTOOTH_CYCLES) return undefined;
+  const t: number[] = [];
+  const v: number[] = [];
+  const bounds = [0, ...drops, series.v.length];
+  for (let c = 0; c + 1 < bounds.length; c++) {
+    let lowest = bounds[c];
+    for (let i = bounds[c]; i < bounds[c + 1]; i++) if (series.v[i] < series.v[lowest]) lowest = i;
+    t.push(series.t[lowest]);
+    v.push(series.v[lowest]);
+  }
+  return { t, v };
+}
+
+/**
+ * The part of a series after its last restart: a drop of more than half the range to near the series' minimum
+ * (a process that died and came back starts from scratch). Only taken when that part is at least a quarter of the run;
+ * otherwise the longest part between restarts.
+ */
+export function afterRestarts(series: Series): Series {
+  const range = robustRange(series.v);
+  const floor = Math.min(...series.v);
+  const restarts = dropsOver(series.v, 0.5 * range).filter((i) => series.v[i] - floor < 0.25 * range);
+  if (restarts.length === 0 || restarts.length >= MIN_SAWTOOTH_CYCLES) return series;
+  const bounds = [0, ...restarts, series.t.length];
+  const duration = (a: number, b: number) => series.t[b - 1] - series.t[a];
+  let best = bounds.length - 2;
+  const total = duration(0, series.t.length);
+  if (duration(bounds[best], bounds[best + 1]) < 0.25 * total) {
+    for (let s = 0; s + 1 < bounds.length; s++) if (duration(bounds[s], bounds[s + 1]) > duration(bounds[best], bounds[best + 1])) best = s;
+  }
+  return { t: series.t.slice(bounds[best], bounds[best + 1]), v: series.v.slice(bounds[best], bounds[best + 1]) };
+}
+
+export interface HingeFit {
+  /** Time the growth starts. */
+  onset: number;
+  sse: number;
+}
+
+/**
+ * Least-squares fit of y = a + b·max(0, x − x0) over candidate onsets x0 at the data points between 5% and 90% of
+ * the time range: flat, then a straight line. O(n²) for n points (n is a few hundred after bucketing).
+ */
+export function hingeFit(x: readonly number[], y: readonly number[]): HingeFit {
+  const span = x[x.length - 1] - x[0];
+  let best: HingeFit = { onset: x[0], sse: leastSquares(x, y).sse };
+  for (const x0 of x) {
+    if (x0 < x[0] + 0.05 * span || x0 > x[0] + 0.9 * span) continue;
+    const fit = leastSquares(x.map((xi) => Math.max(0, xi - x0)), y);
+    if (fit.slope > 0 && fit.sse < best.sse) best = { onset: x0, sse: fit.sse };
+  }
+  return best;
+}
+
+export interface StepFit {
+  /** Index of the first point of the second level. */
+  at: number;
+  sse: number;
+}
+
+/** Best split into two constant levels (least squares), with at least 10% of the points on each side. O(n). */
+export function stepFit(y: readonly number[]): StepFit {
+  const n = y.length;
+  const prefix = [0];
+  const prefixSquares = [0];
+  for (const v of y) {
+    prefix.push(prefix[prefix.length - 1] + v);
+    prefixSquares.push(prefixSquares[prefixSquares.length - 1] + v * v);
+  }
+  const sse = (a: number, b: number) => prefixSquares[b] - prefixSquares[a] - (prefix[b] - prefix[a]) ** 2 / (b - a);
+  let best: StepFit = { at: 0, sse: sse(0, n) };
+  for (let k = Math.max(1, Math.floor(n * 0.1)); k <= n - Math.max(1, Math.floor(n * 0.1)); k++) {
+    const total = sse(0, k) + sse(k, n);
+    if (total < best.sse) best = { at: k, sse: total };
+  }
+  return best;
+}

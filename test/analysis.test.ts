@@ -1,0 +1,153 @@
+/** The analysis math on series with known answers. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { autocorrelationFactor, mannKendall, mannKendallVariance } from '../src/analysis/mann-kendall.js';
+import { afterRestarts, bucketMedians, hingeFit, sawtoothFloor, stepFit } from '../src/analysis/shape.js';
+import { lag1Autocorrelation, leastSquares, median, normalCdf } from '../src/analysis/stats.js';
+import { theilSen } from '../src/analysis/theil-sen.js';
+import { analyzeTrend, DEFAULT_OPTIONS } from '../src/analysis/trend.js';
+import type { Series } from '../src/analysis/types.js';
+
+const MiB = 1024 * 1024;
+const close = (actual: number, expected: number, tolerance: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what} ${actual} not within ${tolerance} of ${expected}`);
+
+function series(n: number, dt: number, f: (t: number, i: number) => number): Series {
+  const t = Array.from({ length: n }, (_, i) => i * dt);
+  return { t, v: t.map((ti, i) => f(ti, i)) };
+}
+
+/** Seeded standard normal noise (mulberry32 + Box–Muller), so every run sees the same series. */
+function gaussian(seed: number) {
+  let state = seed;
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let x = Math.imul(state ^ (state >>> 15), 1 | state);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+}
+
+test('median, normalCdf, lag-1 autocorrelation and least squares', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]), /empty/);
+  close(normalCdf(0), 0.5, 1e-7);
+  close(normalCdf(1.959964), 0.975, 1e-6);
+  close(normalCdf(-3), 0.0013499, 1e-6);
+  close(lag1Autocorrelation([1, -1, 1, -1]), -0.75, 1e-12);
+  assert.equal(lag1Autocorrelation([5, 5, 5]), 0);
+  const fit = leastSquares([0, 1, 2, 3], [1, 3, 5, 7]);
+  assert.deepEqual({ ...fit, sse: Math.round(fit.sse * 1e9) }, { intercept: 1, slope: 2, sse: 0 });
+});
+
+test('Theil–Sen finds the slope through an outlier; its CI covers the truth', () => {
+  const x = Array.from({ length: 50 }, (_, i) => i);
+  const y = x.map((xi) => 3 + 2 * xi);
+  y[10] = 1e9; // one wild outlier
+  const estimate = theilSen(x, y);
+  assert.equal(estimate.slope, 2);
+  assert.ok(estimate.lo <= 2 && estimate.hi >= 2);
+  const noise = gaussian(7);
+  const noisy = x.map((xi) => 2 * xi + 5 * noise());
+  const e = theilSen(x, noisy);
+  assert.ok(e.lo < 2 && e.hi > 2, `CI ${e.lo}..${e.hi}`);
+  assert.ok(e.hi - e.lo < 1);
+  assert.throws(() => theilSen([1], [1]), /at least 2/);
+});
+
+test('Mann–Kendall: S, tie-corrected variance, one-sided p; the autocorrelation factor', () => {
+  const up = mannKendall([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(up.s, 45);
+  close(mannKendallVariance([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 125, 1e-9); // n(n−1)(2n+5)/18
+  assert.ok(up.pIncreasing < 1e-4);
+  assert.equal(mannKendall([5, 4, 3, 2, 1]).s, -10);
+  assert.ok(mannKendall([5, 4, 3, 2, 1]).pIncreasing > 0.95);
+  assert.equal(mannKendallVariance([7, 7, 7, 7]), 0, 'all tied: no variance');
+  close(mannKendall([7, 7, 7, 7]).pIncreasing, 0.5, 1e-6);
+  assert.equal(autocorrelationFactor(-0.3, 100), 1);
+  close(autocorrelationFactor(0.5, 100), 3, 1e-12);
+  assert.equal(autocorrelationFactor(0.999, 30), 10, 'capped at n / 3');
+});
+
+test('bucketMedians reduces to at most the bucket count, keeping medians', () => {
+  const s = series(1000, 1, (t) => (t % 10 === 0 ? 1e9 : t)); // a spike every 10 samples
+  const b = bucketMedians(s, 100);
+  assert.equal(b.t.length, 100);
+  assert.ok(b.v.every((v) => v < 1000), 'spikes do not survive a median');
+  assert.deepEqual(bucketMedians(series(5, 1, (t) => t), 10).v, [0, 1, 2, 3, 4]);
+  assert.deepEqual(bucketMedians(series(10, 1, (t) => t), 2, 'min').v, [0, 5]);
+});
+
+test('sawtoothFloor keeps the minimum of each GC cycle; none for a series without drops', () => {
+  const saw = series(1200, 1, (t) => 100 + (t % 100)); // 12 cycles, floor 100
+  const floor = sawtoothFloor(saw)!;
+  assert.equal(floor.v.length, 12);
+  assert.ok(floor.v.every((v) => v === 100));
+  assert.equal(sawtoothFloor(series(1200, 1, (t) => 100 + t)), undefined);
+});
+
+test('afterRestarts keeps the part after a restart', () => {
+  const s = series(1000, 1, (t) => (t < 600 ? 100 + t : t - 600));
+  const after = afterRestarts(s);
+  assert.equal(after.t[0], 600);
+  assert.equal(after.t.length, 400);
+  const steady = series(100, 1, (t) => t);
+  assert.equal(afterRestarts(steady), steady);
+});
+
+test('hingeFit finds the onset of flat-then-linear; stepFit finds a single step', () => {
+  const x = Array.from({ length: 100 }, (_, i) => i);
+  assert.equal(hingeFit(x, x.map((xi) => 10 + Math.max(0, xi - 40) * 3)).onset, 40);
+  assert.equal(stepFit(x.map((xi) => (xi < 70 ? 5 : 9))).at, 70);
+});
+
+test('analyzeTrend on the canonical shapes', () => {
+  const noise = gaussian(3);
+  const level = 200 * MiB;
+  const verdictOf = (s: Series, managed = false) => analyzeTrend(s, { ...DEFAULT_OPTIONS, managed });
+
+  const linear = verdictOf(series(3600, 1, (t) => level + (t / 3600) * 40 * MiB + noise() * MiB));
+  assert.equal(linear.verdict, 'leak');
+  close(linear.slopeBytesPerHour, 40 * MiB, 2 * MiB, 'rate');
+  assert.equal(linear.onsetSeconds, 0);
+  assert.ok(linear.ci[0] <= 40 * MiB && linear.ci[1] >= 40 * MiB);
+  assert.ok(linear.confidence > 0.999);
+  assert.match(linear.reason, /^grew 40\.\d MiB\/h \(95% CI .*\), steadily, no plateau/);
+
+  const midRun = verdictOf(series(7200, 1, (t) => level + Math.max(0, t - 3000) / 3600 * 30 * MiB + noise() * MiB));
+  assert.equal(midRun.verdict, 'leak');
+  close(midRun.onsetSeconds!, 3000, 120, 'onset');
+  assert.match(midRun.reason, /since 0:5\d:\d\d/);
+
+  const flat = verdictOf(series(3600, 1, () => level + noise() * 2 * MiB));
+  assert.equal(flat.verdict, 'no-leak');
+  assert.match(flat.reason, /^is flat/);
+
+  const warmup = verdictOf(series(3600, 1, (t) => level + 100 * MiB * (1 - Math.exp(-t / 300)) + noise() * MiB));
+  assert.equal(warmup.verdict, 'no-leak');
+  assert.match(warmup.reason, /levelled off/);
+
+  const step = verdictOf(series(3600, 1, (t) => level + (t > 1500 ? 50 * MiB : 0) + noise() * MiB));
+  assert.equal(step.verdict, 'no-leak');
+  assert.match(step.reason, /^stepped up once by 50\.\d MiB at 0:25:0\d/);
+
+  const gc = verdictOf(series(3600, 1, (t) => level + ((t % 90) / 90) * 80 * MiB), true);
+  assert.equal(gc.verdict, 'no-leak');
+  assert.match(gc.reason, /post-GC floor \(40 cycles\)/);
+  const gcLeak = verdictOf(series(3600, 1, (t) => level + ((t % 90) / 90) * 80 * MiB + (t / 3600) * 20 * MiB), true);
+  assert.equal(gcLeak.verdict, 'leak');
+  close(gcLeak.slopeBytesPerHour, 20 * MiB, 1 * MiB, 'floor rate');
+
+  const stairs = verdictOf(series(3600, 1, (t) => level + Math.floor(t / 400) * 8 * MiB));
+  assert.equal(stairs.verdict, 'leak');
+  close(stairs.slopeBytesPerHour, 72 * MiB, 8 * MiB, 'staircase rate');
+
+  const tiny = verdictOf(series(3600, 1, (t) => level + (t / 3600) * 200 * 1024)); // 200 KiB/h: real but irrelevant
+  assert.equal(tiny.verdict, 'no-leak');
+  assert.match(tiny.reason, /below the .* that matters/);
+
+  assert.equal(verdictOf(series(5, 1, (t) => t)).verdict, 'insufficient-data');
+  assert.equal(verdictOf(series(60, 1, (t) => t * MiB)).verdict, 'insufficient-data');
+});

@@ -148,6 +148,6 @@ test('analyzeTrend on the canonical shapes', () => {
   assert.equal(tiny.verdict, 'no-leak');
   assert.match(tiny.reason, /below the .* that matters/);
 
-  assert.equal(verdictOf(series(5, 1, (t) => t)).verdict, 'insufficient-data');
-  assert.equal(verdictOf(series(60, 1, (t) => t * MiB)).verdict, 'insufficient-data');
+  assert.equal(verdictOf(series(20, 1, (t) => t * MiB)).verdict, 'insufficient-data', 'too few samples');
+  assert.equal(verdictOf(series(40, 0.5, (t) => t * MiB)).verdict, 'insufficient-data', 'too short a time');
 });

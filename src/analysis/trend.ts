@@ -29,8 +29,9 @@ export const DEFAULT_OPTIONS: AnalysisOptions = {
 const LEAK_P = 0.001;
 const SUSPECT_P = 0.05;
 const BUCKETS = 200;
-const MIN_POINTS = 10;
-const MIN_DURATION_SECONDS = 120;
+// Fewer points than this leave the shape checks (plateau, step) blind, and a warm-up would look like a leak.
+const MIN_POINTS = 30;
+const MIN_DURATION_SECONDS = 30;
 // A hinge must cut the squared error of a straight line by this much to move the onset off the start.
 const HINGE_GAIN = 0.7;
 // One step explains the data when it leaves at most this share of a straight line's squared error.
@@ -52,18 +53,19 @@ function trendOf(x: number[], y: number[]): { slope: SlopeEstimate; p: number } 
 
 const perHour = (bytesPerSecond: number) => bytesPerSecond * HOUR;
 const rate = (bytesPerSecond: number) => `${formatBytes(perHour(bytesPerSecond))}/h`;
+const pText = (p: number) => (p < 1e-4 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
 
 export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
-  if (input.t.length < MIN_POINTS) return insufficient(`only ${input.t.length} samples`);
+  if (input.t.length < MIN_POINTS) return insufficient(`has too little data to judge: ${input.t.length} samples (${MIN_POINTS} needed)`);
   const runSeconds = input.t[input.t.length - 1] - input.t[0];
-  if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`only ${Math.round(runSeconds)} s of data`);
+  if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`has too little data to judge: ${Math.round(runSeconds)} s (${MIN_DURATION_SECONDS} s needed)`);
 
   const restarted = afterRestarts(input);
   const floor = sawtoothFloor(restarted);
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
   // A managed heap without visible GC cycles may still collect within a bucket: take each bucket's floor.
   const { t: x, v: y } = bucketMedians(floor ?? restarted, BUCKETS, options.managed && !floor ? 'min' : 'median');
-  if (x.length < MIN_POINTS) return insufficient(`only ${x.length} ${floor ? 'GC cycles' : 'points'} to judge`);
+  if (x.length < MIN_POINTS) return insufficient(`has too little data to judge: ${x.length} ${floor ? 'GC cycles' : 'points'} (${MIN_POINTS} needed)`);
 
   const level = median(y);
   const minRate = Math.max(options.minRateBytesPerHour, options.minRelativeRatePerHour * level) / HOUR;
@@ -109,7 +111,7 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
 
   // Shape: growth that stopped. The recent third's slope must be confidently below half the overall rate.
   const third = x.findIndex((xi) => xi >= x[0] + (2 / 3) * (x[x.length - 1] - x[0]));
-  if (slope.slope > 0 && sx.length >= 3 * MIN_POINTS && third > 0 && x.length - third >= MIN_POINTS) {
+  if (slope.slope > 0 && third > 0 && x.length - third >= MIN_POINTS / 3) {
     const recent = theilSen(x.slice(third), y.slice(third), Z99);
     if (recent.hi < 0.5 * slope.slope) {
       return {
@@ -128,9 +130,9 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   const reason =
     verdict === 'no-leak'
       ? material
-        ? `changed ${rate(slope.slope)} (${ciText}), not a clear trend (p = ${p.toPrecision(2)})${on}`
+        ? `changed ${rate(slope.slope)} (${ciText}), not a clear trend (${pText(p)})${on}`
         : `is flat: ${rate(slope.slope)} (${ciText}), below the ${rate(minRate)} that matters${on}`
-      : `grew ${rate(slope.slope)} (${ciText})${since}, ${verdict === 'leak' ? 'steadily, no plateau' : 'but the evidence is weak'} (p = ${p.toPrecision(2)})${on}`;
+      : `grew ${rate(slope.slope)} (${ciText})${since}, ${verdict === 'leak' ? 'steadily, no plateau' : 'but the evidence is weak'} (${pText(p)})${on}`;
   return {
     ...base,
     verdict,

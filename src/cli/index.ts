@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(snapshotCommand());
   program.addCommand(watchCommand());
   program.addCommand(runCommand());
+  program.addCommand(analyzeCommand());
   program.addCommand(demoCommand());
   for (const command of program.commands) command.exitOverride();
   return program;

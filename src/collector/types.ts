@@ -12,6 +12,19 @@ export const MEMORY_TYPES = [
 ] as const;
 export type MemoryType = (typeof MEMORY_TYPES)[number];
 
+/** VMMap's names for the types, for people. */
+export const TYPE_LABELS: Record<MemoryType, string> = {
+  image: 'Image',
+  private: 'Private',
+  shareable: 'Shareable',
+  mappedFile: 'Mapped File',
+  heap: 'Heap',
+  managedHeap: 'Managed Heap',
+  stack: 'Stack',
+  pageTable: 'Page Table',
+  free: 'Free',
+};
+
 /** VMMap's column set, all in bytes. Optional fields are left out when the platform cannot know them. */
 export interface TypeTotals {
   size: number;
@@ -98,6 +111,12 @@ export interface ProcessProbe {
   sample(options: SnapshotOptions): Snapshot;
 }
 
+/** The lowest memory limit the process can run into, and which one it is. */
+export interface MemoryLimit {
+  bytes: number;
+  source: 'cgroup memory limit' | 'RLIMIT_AS' | 'system commit limit';
+}
+
 /** One implementation per platform, chosen once by `loadCollector`. */
 export interface Collector {
   /** One look at a process. */
@@ -108,4 +127,6 @@ export interface Collector {
   children(pid: number): number[];
   /** The process's start time (as in Snapshot.startTime), or undefined when no such process exists. */
   startTimeOf(pid: number): string | undefined;
+  /** The lowest known memory limit for the process, or undefined when none is known. */
+  memoryLimit(pid: number): MemoryLimit | undefined;
 }

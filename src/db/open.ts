@@ -35,24 +35,24 @@ function readHeader(file: string): string {
   }
 }
 
-/** Checks an existing file without writing to it. Returns whether it still needs our schema. */
-function inspectExisting(file: string): { isNew: boolean } {
+/** Checks an existing file without writing to it: whether it is new (empty), and its schema version. */
+function inspectExisting(file: string): { isNew: boolean; version: number } {
   if (statSync(file).isDirectory()) throw new LeakwatchError(`${file} is a directory, not a database file`);
-  if (statSync(file).size === 0) return { isNew: true };
+  if (statSync(file).size === 0) return { isNew: true, version: 0 };
   if (readHeader(file) !== SQLITE_HEADER) throw new LeakwatchError(`${file} is not a leakwatch database (not an SQLite file); it was left untouched`);
   const probe = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const applicationId = probe.pragma('application_id', { simple: true }) as number;
     const tables = probe.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
     if (applicationId !== APPLICATION_ID) {
-      if (applicationId === 0 && tables.n === 0) return { isNew: true };
+      if (applicationId === 0 && tables.n === 0) return { isNew: true, version: 0 };
       throw new LeakwatchError(`${file} is an SQLite database but not a leakwatch one; it was left untouched`);
     }
     const version = probe.pragma('user_version', { simple: true }) as number;
     if (version > schemaVersion()) {
       throw new LeakwatchError(`${file} was written by a newer leakwatch (schema ${version}; this one knows up to ${schemaVersion()}); upgrade leakwatch`);
     }
-    return { isNew: false };
+    return { isNew: false, version };
   } catch (error) {
     if (error instanceof LeakwatchError) throw error;
     throw new LeakwatchError(`${file} cannot be read as a database: ${(error as Error).message}`);
@@ -81,11 +81,15 @@ export function openForWrite(file: string): Db {
   return db;
 }
 
-/** Opens an existing leakwatch database read-only: works while a watch is writing to it. */
+/**
+ * Opens an existing leakwatch database read-only: works while a watch is writing to it. A database from an older
+ * leakwatch is first brought up to this schema (additive migrations; no recorded data changes).
+ */
 export function openForRead(file: string): Db {
   if (!existsSync(file)) throw new LeakwatchError(`no database at ${file}`);
-  const { isNew } = inspectExisting(file);
+  const { isNew, version } = inspectExisting(file);
   if (isNew) throw new LeakwatchError(`${file} is empty: no sessions recorded yet`);
+  if (version < schemaVersion()) openForWrite(file).$client.close();
   const client = new Database(file, { readonly: true, fileMustExist: true });
   client.pragma('busy_timeout = 5000');
   return drizzle(client, { schema });

@@ -1,9 +1,11 @@
 /** Reading back what the collector stored. */
-import { and, asc, desc, eq, gt, lte, max, min, sum } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, max, min, sql, sum } from 'drizzle-orm';
+import type { RegionGrowth } from '../analysis/types.js';
+import { LeakwatchError } from '../errors.js';
 import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
 import type { Db } from './open.js';
 import { applyDeltas, regionMap, type RegionDelta, type StoredRegion } from './region-deltas.js';
-import { regions, sampleKey, samples } from './schema.js';
+import { regions, sampleKey, samples, sessions } from './schema.js';
 
 const REGION_FIELDS = {
   kind: regions.kind,
@@ -59,38 +61,66 @@ export function regionsAt(db: Db, processId: number, seq: number, fromFullAtOrBe
   return applyDeltas(result, deltas.map((r) => ({ ...toStored(r), kind: r.kind as RegionDelta['kind'] })));
 }
 
-export interface TypeChange {
-  type: MemoryType;
-  first: number;
-  last: number;
+export type SessionRow = typeof sessions.$inferSelect;
+
+/** A session by id; a usage error naming the database when it does not exist. */
+export function loadSession(db: Db, id: number, file: string): SessionRow {
+  const row = db.select().from(sessions).where(eq(sessions.id, id)).get();
+  if (!row) throw new LeakwatchError(`no session ${id} in ${file}`);
+  return row;
+}
+
+/** Per tick: elapsed seconds and every type's committed bytes summed over the session's processes. */
+export function sessionSeries(db: Db, sessionId: number): { t: number[]; committed: Record<MemoryType, number[]> } {
+  const columns = Object.fromEntries(MEMORY_TYPES.map((type) => [type, sum(samples[sampleKey(type, 'committed')]).mapWith(Number)]));
+  const rows = db
+    .select({ elapsed: min(samples.elapsedMs), ...columns })
+    .from(samples)
+    .where(eq(samples.sessionId, sessionId))
+    .groupBy(samples.seq)
+    .orderBy(asc(samples.seq))
+    .all() as ({ elapsed: number } & Record<MemoryType, number>)[];
+  const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, rows.map((r) => r[type] ?? 0)])) as Record<MemoryType, number[]>;
+  return { t: rows.map((r) => r.elapsed / 1000), committed };
+}
+
+/** Region details that name a kind of region rather than one instance (thread ids differ per thread). */
+export function regionLabel(details: string): string {
+  if (details === '') return 'anonymous';
+  return details.replace(/\[thread \d+ stack\]/, '[thread stack]').replace(/^\[stack\] thread \d+$/, '[stack]');
 }
 
 /**
- * Committed bytes per type at two ticks of a session, summed over its processes: the last tick and the one
- * `skipFraction` of the way in (0 = the first; a start-up phase is not a leak).
+ * Committed growth per (type, region label) from the first tick at or after `fromSeconds` to the last tick, over
+ * all processes of the session, rebuilt from the stored region lists and deltas.
  */
-export function committedChange(db: Db, sessionId: number, skipFraction = 0): { ticks: number; elapsedMs: number; changes: TypeChange[] } {
-  const range = db
-    .select({ first: min(samples.seq), last: max(samples.seq) })
+export function regionGrowth(db: Db, sessionId: number, fromSeconds: number): RegionGrowth[] {
+  const perProcess = db
+    .select({
+      processId: samples.processId,
+      first: sql<number | null>`min(case when ${samples.elapsedMs} >= ${fromSeconds * 1000} then ${samples.seq} end)`,
+      last: max(samples.seq),
+    })
     .from(samples)
     .where(eq(samples.sessionId, sessionId))
-    .get();
-  if (range?.first == null || range.last == null) return { ticks: 0, elapsedMs: 0, changes: [] };
-  const from = range.first + Math.floor((range.last - range.first) * skipFraction);
-  const elapsedAt = (seq: number) =>
-    db.select({ ms: max(samples.elapsedMs) }).from(samples).where(and(eq(samples.sessionId, sessionId), eq(samples.seq, seq))).get()?.ms ?? 0;
-  const bounds = { first: from, last: range.last, elapsed: elapsedAt(range.last) - elapsedAt(from) };
-  const totalsAt = (seq: number) =>
-    db
-      .select(Object.fromEntries(MEMORY_TYPES.map((t) => [t, sum(samples[sampleKey(t, 'committed')]).mapWith(Number)])))
-      .from(samples)
-      .where(and(eq(samples.sessionId, sessionId), eq(samples.seq, seq)))
-      .get() as Record<MemoryType, number>;
-  const first = totalsAt(bounds.first);
-  const last = totalsAt(bounds.last);
-  return {
-    ticks: bounds.last - bounds.first + 1,
-    elapsedMs: bounds.elapsed ?? 0,
-    changes: MEMORY_TYPES.map((type) => ({ type, first: first[type] ?? 0, last: last[type] ?? 0 })),
+    .groupBy(samples.processId)
+    .all();
+  const groups = new Map<string, RegionGrowth>();
+  const add = (regionsOfTick: Map<string, StoredRegion>, sign: 1 | -1) => {
+    for (const r of regionsOfTick.values()) {
+      const details = regionLabel(r.details);
+      const key = `${r.type}\0${details}`;
+      const group = groups.get(key) ?? { type: r.type, details, growthBytes: 0, regionsBefore: 0, regionsAfter: 0 };
+      group.growthBytes += sign * r.committed;
+      if (sign < 0) group.regionsBefore++;
+      else group.regionsAfter++;
+      groups.set(key, group);
+    }
   };
+  for (const p of perProcess) {
+    if (p.first === null || p.last === null) continue;
+    add(regionsAt(db, p.processId, p.first), -1);
+    add(regionsAt(db, p.processId, p.last), 1);
+  }
+  return [...groups.values()].sort((a, b) => b.growthBytes - a.growthBytes);
 }

@@ -3,7 +3,7 @@
  * numbers as columns) keeps a 12-hour series one indexed range scan away; regions are stored as a full list now
  * and then plus deltas in between, so any tick's region set can be rebuilt without storing it every tick.
  */
-import { index, integer, sqliteTable, text, uniqueIndex, type SQLiteIntegerBuilderInitial } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex, type SQLiteIntegerBuilderInitial } from 'drizzle-orm/sqlite-core';
 import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
 
 /** Per type and sample. Working-set columns are NULL on ticks that read only /proc/PID/maps (no smaps). */
@@ -46,6 +46,9 @@ export const sessions = sqliteTable('sessions', {
   collectorPid: integer('collector_pid').notNull(),
   collectorStartTime: text('collector_start_time').notNull(),
   error: text('error'),
+  /** The lowest memory limit known for the target at the start (bytes) and where it comes from. */
+  limitBytes: integer('limit_bytes'),
+  limitSource: text('limit_source'),
 }, (t) => [index('sessions_started_at').on(t.startedAt), index('sessions_label').on(t.label)]);
 
 export const processes = sqliteTable('processes', {
@@ -90,3 +93,12 @@ export const regions = sqliteTable('regions', {
   privateWs: integer('private_ws'),
   details: text('details').notNull(),
 }, (t) => [index('regions_sample').on(t.sampleId)]);
+
+/** When the online analysis during a watch first reached `suspected` or `leak` for a type. */
+export const sessionVerdicts = sqliteTable('session_verdicts', {
+  sessionId: integer('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  type: text('type').notNull(),
+  verdict: text('verdict', { enum: ['suspected', 'leak'] }).notNull(),
+  firstReachedAt: integer('first_reached_at').notNull(), // epoch ms
+  firstReachedSeq: integer('first_reached_seq').notNull(),
+}, (t) => [primaryKey({ columns: [t.sessionId, t.type, t.verdict] })]);

@@ -1,18 +1,8 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { MEMORY_TYPES, TOTAL_COLUMNS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import type { Finding } from '../analysis/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 
-export const TYPE_LABELS: Record<MemoryType, string> = {
-  image: 'Image',
-  private: 'Private',
-  shareable: 'Shareable',
-  mappedFile: 'Mapped File',
-  heap: 'Heap',
-  managedHeap: 'Managed Heap',
-  stack: 'Stack',
-  pageTable: 'Page Table',
-  free: 'Free',
-};
 
 const COLUMN_LABELS: Record<TotalColumn, string> = {
   size: 'Size',
@@ -107,16 +97,25 @@ export function statusLine(status: { elapsedMs: number; ticks: number; processes
   return `${formatElapsed(status.elapsedMs)}  ${status.ticks} samples${processes}  ${types.join('  ')}`;
 }
 
-/** Committed memory per type at the first and last tick of a session, and the change per minute. */
-export function changeTable(change: { ticks: number; elapsedMs: number; changes: { type: MemoryType; first: number; last: number }[] }): string {
-  const minutes = change.elapsedMs / 60_000;
-  const rows = change.changes
-    .filter((c) => c.type !== 'free')
-    .map((c) => {
-      const delta = c.last - c.first;
-      const sign = delta > 0 ? '+' : '';
-      return [TYPE_LABELS[c.type], formatBytes(c.first), formatBytes(c.last), `${sign}${formatBytes(delta)}`, minutes > 0 ? `${sign}${formatBytes(delta / minutes)}/min` : ''];
-    });
-  const header = ['Committed', 'First', 'Last', 'Change', 'Rate'];
-  return `${change.ticks} samples over ${formatElapsed(change.elapsedMs)}\n${renderTable([header, ...rows], new Set([0]))}`;
+const VERDICT_LABELS: Record<Finding['verdict'], string> = {
+  leak: 'LEAK',
+  suspected: 'suspected',
+  'no-leak': 'no leak',
+  'insufficient-data': 'too little data',
+};
+
+/** The findings as a table plus one explanation per type. */
+export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean): string {
+  const header = ['Type', 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
+  const rows = findings.map((f) => [
+    TYPE_LABELS[f.type] + (isGated(f) ? '' : ' (not gated)'),
+    VERDICT_LABELS[f.verdict],
+    f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.slopeBytesPerHour)}/h`,
+    f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h`,
+    f.onsetSeconds === null ? '' : formatElapsed(f.onsetSeconds * 1000),
+    f.growthBytes > 0 ? formatBytes(f.growthBytes) : '',
+    f.timeToLimitSeconds === null ? '' : formatElapsed(f.timeToLimitSeconds * 1000),
+  ]);
+  const explanations = findings.map((f) => `- ${printable(f.explanation)}`);
+  return `${renderTable([header, ...rows], new Set([0, 1]))}\n\n${explanations.join('\n')}`;
 }

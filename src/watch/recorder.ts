@@ -84,6 +84,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   const firstRoot = root.sample({ usage: true });
   budget.record(spec.pid, 0, performance.now() - clockStart);
 
+  const limit = collector.memoryLimit(spec.pid);
   const writer = SessionWriter.create(db, {
     label: spec.label,
     command: spec.command ?? firstRoot.command,
@@ -98,6 +99,8 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     startedAt: Date.now(),
     collectorPid: process.pid,
     collectorStartTime: ownStartTime,
+    limitBytes: limit?.bytes,
+    limitSource: limit?.source,
   });
 
   let seq = 0;

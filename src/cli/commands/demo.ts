@@ -1,16 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { committedChange } from '../../db/read.js';
-import { changeTable } from '../../report/text.js';
+import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
+import { analyseStoredSession } from '../analysis.js';
+import { findingsTable } from '../../report/text.js';
 import { record, type WatchOptions } from '../recording.js';
 
 const DEMO_TARGET = fileURLToPath(new URL('../../../../demo/leaky-server.mjs', import.meta.url));
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the bundled leaking demo program under `run` and show how its memory changed')
-    .option('--duration <duration>', 'how long to watch it', '20s')
-    .option('--every <interval>', 'sample interval', '1s')
+    .description('run the bundled leaking demo program under `run`, then analyse the session')
+    .option('--duration <duration>', 'how long to watch it', '40s')
+    .option('--every <interval>', 'sample interval', '250ms')
     .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
     .action(async (options: Pick<WatchOptions, 'duration' | 'every' | 'db'>) => {
       process.stdout.write(`Running ${DEMO_TARGET} (it leaks ~2 MB/s: JS objects and native buffers) for ${options.duration}...\n`);
@@ -24,7 +25,8 @@ export function demoCommand(): Command {
       const { openForRead } = await import('../../db/open.js');
       const db = openForRead(options.db);
       try {
-        process.stdout.write(`\nAfter start-up (the first quarter of the samples is skipped):\n${changeTable(committedChange(db, result.session, 0.25))}\n`);
+        const { findings } = analyseStoredSession(db, result.session, options.db, ANALYZED_TYPES);
+        process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n\nSee it again with: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
       } finally {
         db.$client.close();
       }

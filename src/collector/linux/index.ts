@@ -10,6 +10,7 @@ import { freeGaps, summarize } from '../summary.js';
 import type { Collector, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
 import { classifyMappings, type ManagedRange, type ThreadStackPointer } from './classify.js';
 import { findJavaHeap, isPerfdataMapping } from './jvm.js';
+import { memoryLimit } from './limits.js';
 import {
   parseBootTime,
   parseCmdline,
@@ -227,4 +228,5 @@ export const linuxCollector: Collector = {
   open: (pid) => new LinuxProbe(pid),
   children: childrenOf,
   startTimeOf,
+  memoryLimit,
 };

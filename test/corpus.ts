@@ -115,15 +115,19 @@ export function sampleInterval(durationSeconds: number): number {
   return Math.max(1, Math.ceil(durationSeconds / MAX_POINTS));
 }
 
-/** Tick times of a sampler: every dt, each tick up to 0.2·dt late (ms resolution), sometimes a few gaps. */
-function timeGrid(rng: Rng, duration: number): number[] {
+/**
+ * Tick times of a sampler: every dt, each tick up to 0.2·dt late (ms resolution); in ~30% of the series 1–3 gaps of
+ * missed samples (10–120 ticks, at most 2% of the run each), none within 5% of the run of a `keep` time.
+ */
+function timeGrid(rng: Rng, duration: number, keep: number[] = []): number[] {
   const dt = sampleInterval(duration);
   const n = Math.floor(duration / dt);
   const gaps: Array<[number, number]> = [];
   if (rng() < 0.3) {
     for (let g = integer(rng, 1, 3); g > 0; g--) {
       const start = uniform(rng, 0.05, 0.95) * duration;
-      gaps.push([start, start + uniform(rng, 10, 120) * dt]);
+      const end = start + Math.min(uniform(rng, 10, 120) * dt, 0.02 * duration);
+      if (!keep.some((k) => k > start - 0.05 * duration && k < end + 0.05 * duration)) gaps.push([start, end]);
     }
   }
   const t: number[] = [];
@@ -335,7 +339,7 @@ const generators: Record<string, Generator> = {
     const tauMax = (0.6 * Math.min(at, D - at)) / Math.log((2 * amp) / sd);
     const tau = D * uniform(rng, 0.01, Math.min(0.1, tauMax / D));
     const restartLevel = start * uniform(rng, 0.98, 1.02);
-    const t = timeGrid(rng, D);
+    const t = timeGrid(rng, D, [at]);
     const e = noise(rng, t, sd, maybeTau(rng, D));
     const v = t.map((ti, i) =>
       (ti < at ? start + amp * (1 - Math.exp(-ti / tau)) : restartLevel + amp * (1 - Math.exp(-(ti - at) / tau))) + e[i],
@@ -368,8 +372,9 @@ const generators: Record<string, Generator> = {
   'slow-under-noise': (rng, D) => {
     const hours = D / HOUR;
     const k = uniform(rng, 4, 6); // total growth in noise standard deviations
-    // Relative rate rho = sdFrac·k/hours ≥ 0.55%/h; the noise sd is ≥ 1 h of growth (hours/k ≥ 1).
-    const sdFrac = logUniform(rng, Math.max(0.006, (0.0055 * hours) / k), Math.max(0.04, (0.0056 * hours) / k));
+    // Relative rate rho = sdFrac·k/hours, ≥ 0.55%/h of the final level; the noise sd is ≥ 1 h of growth (hours/k ≥ 1).
+    const rhoMin = 0.0055 / (1 - 0.0055 * hours);
+    const sdFrac = logUniform(rng, Math.max(0.006, (rhoMin * hours) / k), Math.max(0.04, (1.02 * rhoMin * hours) / k));
     const rho = (sdFrac * k) / hours;
     const level = leakLevel(rng, rho, rho * hours, 2 * MiB);
     const rate = rho * level;

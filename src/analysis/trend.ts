@@ -61,7 +61,9 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`has too little data to judge: ${Math.round(runSeconds)} s (${MIN_DURATION_SECONDS} s needed)`);
 
   const restarted = afterRestarts(input);
-  const floor = sawtoothFloor(restarted);
+  // Too few cycles to judge a floor: judge the values themselves (medians drop the short spikes between cycles).
+  const cycles = sawtoothFloor(restarted);
+  const floor = cycles && cycles.t.length >= MIN_POINTS ? cycles : undefined;
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
   // A managed heap without visible GC cycles may still collect within a bucket: take each bucket's floor.
   const { t: x, v: y } = bucketMedians(floor ?? restarted, BUCKETS, options.managed && !floor ? 'min' : 'median');

@@ -10,7 +10,7 @@ const DEMO_TARGET = fileURLToPath(new URL('../../../../demo/leaky-server.mjs', i
 export function demoCommand(): Command {
   return new Command('demo')
     .description('run the bundled leaking demo program under `run`, then analyse the session')
-    .option('--duration <duration>', 'how long to watch it', '40s')
+    .option('--duration <duration>', 'how long to watch it (a V8 heap needs a few GC cycles to judge)', '60s')
     .option('--every <interval>', 'sample interval', '250ms')
     .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
     .action(async (options: Pick<WatchOptions, 'duration' | 'every' | 'db'>) => {

@@ -50,7 +50,7 @@ export function repoRoot(): string {
  * os.tmpdir() (only when the binary is missing or older than the source) and
  * returns the binary's path.
  */
-export function buildCTarget(name: 'alloc'): string {
+export function buildCTarget(name: 'alloc' | 'leaker'): string {
   const source = path.join(repoRoot(), 'test', 'targets', `${name}.c`);
   const key = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const dir = path.join(tmpdir(), `leakwatch-targets-${process.getuid?.() ?? 'u'}-${key}`);

@@ -1,0 +1,135 @@
+/**
+ * Leak analysis of real programs that really leak, and of programs that really do not, each recorded by the real
+ * CLI (`leakwatch run`) for a minute; then `analyze` through the CLI: verdicts per type, --json, --fail-on-leak,
+ * --junit, and bad input.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { runCli } from './helpers/cli.js';
+import { buildCTarget, repoRoot } from './helpers/targets.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-analyze-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type Gated = 'private' | 'heap' | 'managedHeap' | 'stack';
+interface Program {
+  name: string;
+  argv: () => string[];
+  /** The gated types that must be found leaking; every other gated type must not be… */
+  leaks: Gated[];
+  /** …except these, which really grow along with the leak. */
+  mayGrow?: Gated[];
+}
+
+const leaker = (mode: string) => () => [buildCTarget('leaker'), mode];
+const v8 = (mode: string) => () => [process.execPath, path.join(repoRoot(), 'test', 'targets', 'v8-leak.mjs'), mode];
+const PROGRAMS: Program[] = [
+  { name: 'malloc leak', argv: leaker('heap'), leaks: ['heap'] },
+  { name: 'anonymous mmap leak', argv: leaker('mmap'), leaks: ['private'] },
+  { name: 'thread leak', argv: leaker('threads'), leaks: ['stack'] },
+  // V8 keeps its own bookkeeping for a growing JS heap in malloc memory: Heap really grows too (~9 MiB/min here).
+  { name: 'V8 heap leak', argv: v8('leak'), leaks: ['managedHeap'], mayGrow: ['heap'] },
+  { name: 'warm-up then plateau', argv: leaker('plateau'), leaks: [] },
+  { name: 'malloc sawtooth', argv: leaker('sawtooth'), leaks: [] },
+  { name: 'malloc churn', argv: leaker('churn'), leaks: [] },
+  { name: 'V8 garbage churn', argv: v8('churn'), leaks: [] },
+];
+const GATED: Gated[] = ['private', 'heap', 'managedHeap', 'stack'];
+
+interface Finding {
+  type: string;
+  verdict: string;
+  slopeBytesPerHour: number;
+  ci: [number, number];
+  onsetSeconds: number | null;
+  explanation: string;
+  topRegions: { details: string }[];
+}
+const analyses = new Map<string, { db: string; session: number; findings: Finding[]; raw: Record<string, unknown> }>();
+
+before(async () => {
+  // All programs are recorded at once: a minute in total rather than a minute each.
+  await Promise.all(
+    PROGRAMS.map(async (program, i) => {
+      const db = path.join(dir, `p${i}.db`);
+      const run = await runCli(['run', '--every', '250ms', '--duration', '60s', '--db', db, '--json', '--', ...program.argv()], { timeoutMs: 120_000 });
+      assert.equal(run.code, 0, `${program.name}: ${run.stderr}`);
+      const session = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!).session as number;
+      const analysis = await runCli(['analyze', String(session), '--db', db, '--json']);
+      assert.equal(analysis.code, 0, analysis.stderr);
+      const raw = JSON.parse(analysis.stdout);
+      analyses.set(program.name, { db, session, findings: raw.findings, raw });
+    }),
+  );
+});
+
+for (const program of PROGRAMS) {
+  test(`${program.name}: ${program.leaks.length ? `${program.leaks.join(', ')} leaks` : 'no leak'}, nothing else does`, () => {
+    const { findings } = analyses.get(program.name)!;
+    for (const type of GATED.filter((t) => !program.mayGrow?.includes(t))) {
+      const finding = findings.find((f) => f.type === type)!;
+      const expected = program.leaks.includes(type) ? 'leak' : 'no-leak';
+      assert.equal(finding.verdict, expected, `${type}: ${finding.explanation}`);
+      if (expected === 'leak') {
+        assert.ok(finding.slopeBytesPerHour > 0 && finding.ci[0] <= finding.slopeBytesPerHour && finding.slopeBytesPerHour <= finding.ci[1]);
+        assert.ok(finding.topRegions.length > 0, 'the growing regions are named');
+      }
+    }
+  });
+}
+
+test('the malloc leak: rate near the program\'s 2.5 MiB/s, explained, with the [heap] as the growing region', () => {
+  const heap = analyses.get('malloc leak')!.findings.find((f) => f.type === 'heap')!;
+  const rate = heap.slopeBytesPerHour / 3600;
+  assert.ok(rate > 2 * 1024 * 1024 && rate < 3 * 1024 * 1024, `rate ${rate} B/s`);
+  assert.match(heap.explanation, /^Heap grew .*\/h \(95% CI .*\), steadily, no plateau/);
+  assert.equal(heap.topRegions[0].details, '[heap]');
+});
+
+test('analyze --json has exactly the documented shape', () => {
+  const { raw, session } = analyses.get('thread leak')!;
+  assert.deepEqual(Object.keys(raw), ['session', 'durationSeconds', 'samples', 'findings']);
+  assert.equal(raw.session, session);
+  assert.ok((raw.durationSeconds as number) >= 55 && (raw.samples as number) >= 200);
+  const stack = (raw.findings as Record<string, unknown>[]).find((f) => f.type === 'stack')!;
+  assert.deepEqual(Object.keys(stack), ['type', 'verdict', 'slopeBytesPerHour', 'ci', 'onsetSeconds', 'growthBytes', 'timeToLimitSeconds', 'confidence', 'explanation', 'topRegions']);
+  assert.ok((stack.confidence as number) > 0.99 && (stack.confidence as number) <= 1);
+  assert.ok((stack.timeToLimitSeconds as number) > 0, 'a growing type has a time to the limit');
+});
+
+test('--fail-on-leak exits 1 on a leak and 0 without; --junit writes one test case per type', async () => {
+  const leak = analyses.get('malloc leak')!;
+  const junit = path.join(dir, 'leak.xml');
+  const failing = await runCli(['analyze', String(leak.session), '--db', leak.db, '--fail-on-leak', '--junit', junit]);
+  assert.equal(failing.code, 1, failing.stderr);
+  assert.match(failing.stderr, /a gated memory type leaks/);
+  assert.match(failing.stdout, /^Heap +LEAK/m);
+  const xml = readFileSync(junit, 'utf8');
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="leakwatch session \d+: [^"]*" tests="8" failures="1"/);
+  assert.equal(xml.match(/<testcase /g)?.length, 8);
+  assert.match(xml, /<testcase classname="leakwatch.session\d+" name="Heap memory does not leak">\s*<failure message="Heap leaks" type="leak">Heap grew/);
+  const clean = analyses.get('malloc churn')!;
+  const passing = await runCli(['analyze', String(clean.session), '--db', clean.db, '--fail-on-leak', '--junit', path.join(dir, 'clean.xml')]);
+  assert.equal(passing.code, 0, passing.stderr);
+  assert.match(readFileSync(path.join(dir, 'clean.xml'), 'utf8'), /failures="0"/);
+});
+
+test('--types limits the analysis; bad input is a one-line usage error', async () => {
+  const { db, session } = analyses.get('malloc leak')!;
+  const only = await runCli(['analyze', String(session), '--db', db, '--json', '--types', 'heap,stack']);
+  assert.deepEqual(JSON.parse(only.stdout).findings.map((f: Finding) => f.type), ['heap', 'stack']);
+  for (const [args, message] of [
+    [['analyze', '999', '--db', db], /^leakwatch: no session 999 in /],
+    [['analyze', 'abc', '--db', db], /session must be a session id/],
+    [['analyze', String(session), '--db', db, '--types', 'heap,brains'], /unknown type 'brains'/],
+    [['analyze', '1', '--db', path.join(dir, 'missing.db')], /no database at/],
+  ] as const) {
+    const result = await runCli([...args]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+  }
+});

@@ -1,0 +1,75 @@
+/*
+ * Live-test target for leak analysis: one memory behaviour per run, chosen by argv[1], ticking every 100 ms until
+ * killed. Leaks: heap (malloc, never freed), mmap (anonymous mappings, never unmapped), threads (a parked thread
+ * every 500 ms: stacks pile up). Not leaks: plateau (malloc for 5 s, then nothing), sawtooth (malloc up to 24 MiB,
+ * free it all, repeat), churn (malloc and free random sizes, steady state).
+ * Build: gcc -O0 -pthread -o leaker leaker.c
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KiB 1024
+#define MiB (1024 * 1024)
+#define CHUNK (64 * KiB)   /* below the mmap threshold: lands in [heap] */
+
+static void tick(void) { usleep(100 * 1000); }
+
+static void *touch(void *p, size_t n) { memset(p, 0x5a, n); return p; }
+
+static void *parked(void *arg) { (void)arg; for (;;) pause(); return NULL; }
+
+int main(int argc, char **argv) {
+    const char *mode = argc > 1 ? argv[1] : "";
+    printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\"}\n", (int)getpid(), mode);
+    fflush(stdout);
+    srand(42);
+    if (!strcmp(mode, "heap")) {
+        for (;;) { for (int i = 0; i < 4; i++) touch(malloc(CHUNK), CHUNK); tick(); }   /* 2.5 MiB/s */
+    } else if (!strcmp(mode, "mmap")) {
+        for (;;) {
+            void *p = mmap(NULL, 256 * KiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p != MAP_FAILED) touch(p, 256 * KiB);
+            tick();
+        }
+    } else if (!strcmp(mode, "threads")) {
+        for (int n = 0;; n++) {
+            if (n % 5 == 0) { pthread_t t; pthread_create(&t, NULL, parked, NULL); pthread_detach(t); }
+            tick();
+        }
+    } else if (!strcmp(mode, "plateau")) {
+        for (int n = 0;; n++) { if (n < 50) touch(malloc(4 * CHUNK), 4 * CHUNK); tick(); }
+    } else if (!strcmp(mode, "sawtooth")) {
+        enum { PIECES = 24 * MiB / CHUNK };
+        static void *pieces[PIECES];
+        for (;;) {
+            for (int i = 0; i < PIECES; i += PIECES / 20) {   /* fill over 20 ticks */
+                for (int j = i; j < i + PIECES / 20 && j < PIECES; j++) pieces[j] = touch(malloc(CHUNK), CHUNK);
+                tick();
+            }
+            for (int i = 0; i < PIECES; i++) free(pieces[i]);
+            malloc_trim(0);
+            tick();
+        }
+    } else if (!strcmp(mode, "churn")) {
+        enum { SLOTS = 256 };
+        static void *slots[SLOTS];
+        for (;;) {
+            for (int k = 0; k < 64; k++) {
+                int i = rand() % SLOTS;
+                free(slots[i]);
+                size_t n = (size_t)(rand() % (2 * CHUNK)) + 16;
+                slots[i] = touch(malloc(n), n);
+            }
+            tick();
+        }
+    }
+    fprintf(stderr, "usage: leaker heap|mmap|threads|plateau|sawtooth|churn\n");
+    return 2;
+}

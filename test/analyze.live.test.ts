@@ -3,6 +3,7 @@
  * CLI (`leakwatch run`) for a minute; then `analyze` through the CLI: verdicts per type, --json, --fail-on-leak,
  * --junit, and bad input.
  */
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,4 +133,25 @@ test('--types limits the analysis; bad input is a one-line usage error', async (
     assert.match(result.stderr, message);
     assert.equal(result.stderr.trimEnd().split('\n').length, 1);
   }
+});
+
+test('during the run the online analysis recorded when each leak was first seen, and nothing for clean programs', () => {
+  const verdicts = (name: string) => {
+    const db = new Database(analyses.get(name)!.db, { readonly: true });
+    try {
+      return db.prepare(`SELECT v.type, v.verdict, v.first_reached_seq AS seq,
+          (SELECT max(s.elapsed_ms) FROM samples s WHERE s.session_id = v.session_id AND s.seq = v.first_reached_seq) AS elapsed
+        FROM session_verdicts v ORDER BY v.type, v.verdict`).all() as { type: string; verdict: string; seq: number; elapsed: number }[];
+    } finally {
+      db.close();
+    }
+  };
+  const heap = verdicts('malloc leak').filter((v) => v.type === 'heap');
+  assert.deepEqual(heap.map((v) => v.verdict), ['leak', 'suspected']);
+  const leak = heap.find((v) => v.verdict === 'leak')!;
+  // Reached within the minute, once 30 s of evidence existed (the minimum to judge).
+  assert.ok(leak.elapsed >= 30_000 && leak.elapsed < 60_000, `first leak verdict at ${leak.elapsed} ms`);
+  assert.ok(heap.find((v) => v.verdict === 'suspected')!.seq <= leak.seq);
+  assert.deepEqual(verdicts('malloc churn'), []);
+  assert.deepEqual(verdicts('warm-up then plateau'), []);
 });

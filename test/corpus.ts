@@ -490,8 +490,10 @@ const generators: Record<string, Generator> = {
     // What the post-GC floor looks like from outside: its own scatter, the sample noise, and the allocation between
     // the GC and the next sample (uniform over one sample interval's worth of the sawtooth's rise).
     const seenFloorSdFrac = Math.hypot(floorSdFrac, 0.0005, (ampFrac * sampleInterval(D)) / period / Math.sqrt(12));
-    // 1–50 %/h, and at least enough for the floor to rise 8 of its standard deviations over the run.
-    const rho = Math.max(logUniform(rng, 0.01, Math.min(0.5, 10 / hours)), (8 * seenFloorSdFrac) / hours);
+    // 1–50 %/h, and at least enough for the floor to show it: a rise of 8 of the floor's standard deviations over the
+    // run, and a slope through the cycles' floors with a standard error ≤ 5% (σ·√(12/cycles)/rise ≤ 0.05).
+    const minRise = seenFloorSdFrac * Math.max(8, 20 * Math.sqrt((12 * period) / D));
+    const rho = Math.max(logUniform(rng, 0.01, Math.min(0.5, 10 / hours)), minRise / hours);
     const floor = leakLevel(rng, rho, rho * hours, 5 * MiB, 50 * MiB, 1 * GiB);
     const rate = rho * floor;
     const cs = cycles(rng, D, period, ampFrac * floor, floorSdFrac * floor);

@@ -107,14 +107,15 @@ export interface HingeFit {
 }
 
 /**
- * Least-squares fit of y = a + b·max(0, x − x0) over candidate onsets x0 at the data points between 5% and 90% of
- * the time range: flat, then a straight line. O(n²) for n points (n is a few hundred after bucketing).
+ * Least-squares fit of y = a + b·max(0, x − x0) over candidate onsets x0 at the data points between 5% and 75% of
+ * the time range: flat, then a straight line. Onsets later than that leave too little growth to judge (a few
+ * spikes at the end would do). O(n²) for n points (n is a few hundred after bucketing).
  */
 export function hingeFit(x: readonly number[], y: readonly number[]): HingeFit {
   const span = x[x.length - 1] - x[0];
   let best: HingeFit = { onset: x[0], sse: leastSquares(x, y).sse };
   for (const x0 of x) {
-    if (x0 < x[0] + 0.05 * span || x0 > x[0] + 0.9 * span) continue;
+    if (x0 < x[0] + 0.05 * span || x0 > x[0] + 0.75 * span) continue;
     const fit = leastSquares(x.map((xi) => Math.max(0, xi - x0)), y);
     if (fit.slope > 0 && fit.sse < best.sse) best = { onset: x0, sse: fit.sse };
   }

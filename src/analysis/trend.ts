@@ -8,7 +8,8 @@
  * 3. Onset: a hinge fit (flat, then growing) when it explains the data clearly better than a straight line.
  * 4. Shape: growth that has levelled off (warm-up, a cache at its cap) or one step followed by a flat line is not
  *    a leak, however significant.
- * 5. Practical size: growth below max(minRateBytesPerHour, minRelativeRatePerHour × level) does not matter.
+ * 5. Practical size: growth below max(minRateBytesPerHour, minRelativeRatePerHour × level), or less than
+ *    minGrowthBytes in all, does not matter.
  */
 import { afterRestarts, bucketMedians, hingeFit, sawtoothFloor, stepFit } from './shape.js';
 import { autocorrelationFactor, mannKendall } from './mann-kendall.js';
@@ -23,6 +24,8 @@ export const DEFAULT_OPTIONS: AnalysisOptions = {
   minRateBytesPerHour: 1024 * 1024,
   // …and below 0.2%/h of its size it needs 3 weeks to grow by half.
   minRelativeRatePerHour: 0.002,
+  // A short run needs real growth too: 1 MiB is what the minimum rate amounts to in an hour.
+  minGrowthBytes: 1024 * 1024,
 };
 
 // Evidence needed: a one-sided p below LEAK_P is a leak, below SUSPECT_P a suspicion.
@@ -66,7 +69,10 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   const floor = cycles && cycles.t.length >= MIN_POINTS ? cycles : undefined;
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
   // A managed heap without visible GC cycles may still collect within a bucket: take each bucket's floor.
-  const { t: x, v: y } = bucketMedians(floor ?? restarted, BUCKETS, options.managed && !floor ? 'min' : 'median');
+  const judged = floor ?? restarted;
+  // At least 3 samples per bucket, so a median removes a one-sample spike.
+  const buckets = Math.min(BUCKETS, Math.max(MIN_POINTS, Math.floor(judged.t.length / 3)));
+  const { t: x, v: y } = bucketMedians(judged, buckets, options.managed && !floor ? 'min' : 'median');
   if (x.length < MIN_POINTS) return insufficient(`has too little data to judge: ${x.length} ${floor ? 'GC cycles' : 'points'} (${MIN_POINTS} needed)`);
 
   const level = median(y);
@@ -125,7 +131,7 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
       };
     }
   }
-  const material = slope.slope >= minRate;
+  const material = slope.slope >= minRate && growth >= options.minGrowthBytes;
   const verdict = material && p < LEAK_P && slope.lo > 0 ? 'leak' : material && p < SUSPECT_P ? 'suspected' : 'no-leak';
   const since = onsetIndex > 0 ? ` since ${formatElapsed(onset * 1000)}` : '';
   const ciText = `95% CI ${formatBytes(ci[0])}–${formatBytes(ci[1])}/h`;
@@ -133,7 +139,9 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     verdict === 'no-leak'
       ? material
         ? `changed ${rate(slope.slope)} (${ciText}), not a clear trend (${pText(p)})${on}`
-        : `is flat: ${rate(slope.slope)} (${ciText}), below the ${rate(minRate)} that matters${on}`
+        : slope.slope >= minRate
+          ? `grew only ${formatBytes(growth)} in all (${rate(slope.slope)}), less than the ${formatBytes(options.minGrowthBytes)} that matters${on}`
+          : `is flat: ${rate(slope.slope)} (${ciText}), below the ${rate(minRate)} that matters${on}`
       : `grew ${rate(slope.slope)} (${ciText})${since}, ${verdict === 'leak' ? 'steadily, no plateau' : 'but the evidence is weak'} (${pText(p)})${on}`;
   return {
     ...base,

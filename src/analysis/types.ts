@@ -16,6 +16,8 @@ export interface AnalysisOptions {
   minRateBytesPerHour: number;
   /** … nor growth slower than this fraction of the level per hour. */
   minRelativeRatePerHour: number;
+  /** … nor growth of less than this many bytes in all (what a short run can show is not yet a problem). */
+  minGrowthBytes: number;
 }
 
 /** What the statistics say about one series. */

@@ -3,7 +3,7 @@ import { and, eq, isNull, max } from 'drizzle-orm';
 import { MEMORY_TYPES, type Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
 import { diffRegions, regionMap, type StoredRegion } from './region-deltas.js';
-import { processes, regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, type SampleKey } from './schema.js';
+import { processes, regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, sessionVerdicts, type SampleKey } from './schema.js';
 
 export type EndReason = NonNullable<typeof sessions.$inferSelect.endReason>;
 export type NewSession = Omit<typeof sessions.$inferInsert, 'id' | 'endedAt' | 'endReason' | 'exitCode' | 'error'>;
@@ -125,6 +125,11 @@ export class SessionWriter {
       this.processes.set(key, state);
     }
     return state;
+  }
+
+  /** Records the first time the online analysis reached a verdict for a type (later calls for it are ignored). */
+  recordVerdict(type: string, verdict: 'suspected' | 'leak', at: number, seq: number): void {
+    this.db.insert(sessionVerdicts).values({ sessionId: this.id, type, verdict, firstReachedAt: at, firstReachedSeq: seq }).onConflictDoNothing().run();
   }
 
   end(reason: EndReason, details: { endedAt: number; exitCode?: number | null; error?: string }): void {

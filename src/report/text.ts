@@ -1,5 +1,5 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
 import type { Finding } from '../analysis/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 
@@ -87,11 +87,19 @@ export function snapshotHeading(snapshot: Snapshot): string {
 const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;
 
 /** The live line of `watch` / `run` on a terminal: committed memory of the leak-prone types and change since start. */
-export function statusLine(status: { elapsedMs: number; ticks: number; processes: number; latest: Snapshot['types']; first: Snapshot['types'] }): string {
+export function statusLine(status: {
+  elapsedMs: number;
+  ticks: number;
+  processes: number;
+  latest: Snapshot['types'];
+  first: Snapshot['types'];
+  alerts: Partial<Record<MemoryType, 'suspected' | 'leak'>>;
+}): string {
   const types = STATUS_TYPES.map((t) => {
     const now = status.latest[t].committed;
     const change = now - status.first[t].committed;
-    return `${TYPE_LABELS[t]} ${formatBytes(now)} (${change >= 0 ? '+' : ''}${formatBytes(change)})`;
+    const alert = status.alerts[t] === 'leak' ? ' LEAK' : status.alerts[t] === 'suspected' ? ' suspected' : '';
+    return `${TYPE_LABELS[t]} ${formatBytes(now)} (${change >= 0 ? '+' : ''}${formatBytes(change)})${alert}`;
   });
   const processes = status.processes > 1 ? `  ${status.processes} processes` : '';
   return `${formatElapsed(status.elapsedMs)}  ${status.ticks} samples${processes}  ${types.join('  ')}`;

@@ -4,11 +4,12 @@
  * signal is handled between ticks: the sample in progress is always finished and committed first.
  */
 import { hostname } from 'node:os';
-import type { Collector, ProcessProbe, Snapshot } from '../collector/types.js';
+import type { Collector, MemoryType, ProcessProbe, Snapshot } from '../collector/types.js';
 import type { Db } from '../db/open.js';
 import { closeAbandonedSessions, SessionWriter, type EndReason, type ProcessSample } from '../db/store.js';
 import { LeakwatchError, ProcessGoneError } from '../errors.js';
 import { SmapsBudget } from './budget.js';
+import { OnlineAnalysis } from './online.js';
 import { startTicker, type Schedule } from './schedule.js';
 
 export interface WatchSpec {
@@ -38,6 +39,8 @@ export interface TickStatus {
   /** The latest and the first session totals (summed over processes), per type. */
   latest: Snapshot['types'];
   first: Snapshot['types'];
+  /** Gated types the online analysis currently finds suspected or leaking. */
+  alerts: Partial<Record<MemoryType, 'suspected' | 'leak'>>;
 }
 
 export interface WatchResult {
@@ -105,6 +108,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
 
   let seq = 0;
   let skippedTicks = 0;
+  const online = new OnlineAnalysis();
   let firstTotals: Snapshot['types'] | undefined;
   let finish!: (end: { reason: EndReason; error?: string }) => void;
   const ended = new Promise<{ reason: EndReason; error?: string }>((resolve) => (finish = resolve));
@@ -161,8 +165,9 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       writer.recordTick({ seq, takenAt, elapsedMs, samples });
       const totals = sumTypes(samples.map((s) => s.snapshot));
       firstTotals ??= totals;
+      const alerts = online.add(elapsedMs, totals, (type, verdict) => writer.recordVerdict(type, verdict, takenAt, seq));
       seq++;
-      hooks.onTick?.({ elapsedMs, ticks: seq, processes: samples.length, latest: totals, first: firstTotals });
+      hooks.onTick?.({ elapsedMs, ticks: seq, processes: samples.length, latest: totals, first: firstTotals, alerts });
     } catch (error) {
       if (error instanceof ProcessGoneError) stop(error.reason === 'pid-reused' ? 'pid-reused' : 'target-exited');
       else stop('error', (error as Error).message);

@@ -1,5 +1,5 @@
 /** Reading back what the collector stored. */
-import { and, asc, desc, eq, gt, lte, max, min, sql, sum } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import type { RegionGrowth } from '../analysis/types.js';
 import { LeakwatchError } from '../errors.js';
 import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
@@ -72,16 +72,27 @@ export function loadSession(db: Db, id: number, file: string): SessionRow {
 
 /** Per tick: elapsed seconds and every type's committed bytes summed over the session's processes. */
 export function sessionSeries(db: Db, sessionId: number): { t: number[]; committed: Record<MemoryType, number[]> } {
-  const columns = Object.fromEntries(MEMORY_TYPES.map((type) => [type, sum(samples[sampleKey(type, 'committed')]).mapWith(Number)]));
-  const rows = db
-    .select({ elapsed: min(samples.elapsedMs), ...columns })
-    .from(samples)
-    .where(eq(samples.sessionId, sessionId))
-    .groupBy(samples.seq)
-    .orderBy(asc(samples.seq))
-    .all() as ({ elapsed: number } & Record<MemoryType, number>)[];
-  const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, rows.map((r) => r[type] ?? 0)])) as Record<MemoryType, number[]>;
-  return { t: rows.map((r) => r.elapsed / 1000), committed };
+  // Summing in JS over rows in tick order is several times faster than SQL's GROUP BY on a 43k-tick session.
+  const columns = MEMORY_TYPES.map((type) => `"${samples[sampleKey(type, 'committed')].name}"`);
+  const query = db.$client
+    .prepare(`SELECT seq, elapsed_ms, ${columns.join(', ')} FROM samples WHERE session_id = ? ORDER BY seq`)
+    .raw();
+  const t: number[] = [];
+  const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, [] as number[]])) as Record<MemoryType, number[]>;
+  let lastSeq: number | undefined;
+  for (const row of query.iterate(sessionId) as Iterable<number[]>) {
+    const [seq, elapsed] = row;
+    const fresh = seq !== lastSeq;
+    if (fresh) t.push(elapsed / 1000);
+    lastSeq = seq;
+    MEMORY_TYPES.forEach((type, i) => {
+      const values = committed[type];
+      const value = row[i + 2] ?? 0;
+      if (fresh) values.push(value);
+      else values[values.length - 1] += value;
+    });
+  }
+  return { t, committed };
 }
 
 /** Region details that name a kind of region rather than one instance (thread ids differ per thread). */

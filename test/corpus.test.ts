@@ -13,6 +13,7 @@ import {
   generateCorpus,
   gaussian,
   mulberry32,
+  sampleInterval,
   type Scenario,
 } from './corpus.js';
 
@@ -72,13 +73,14 @@ function assertRate(fit: Fit, truth: number, share: number, what: string) {
   assert.ok(Math.abs(estimate - truth) <= Math.max(share * truth, 3 * se), `${what}: OLS ${estimate.toExponential(3)}/h (se ${se.toExponential(2)})`);
 }
 
-/** Post-GC floors: the first sample after each drop of more than 1% of the level. */
+/** Post-GC floors: the first sample after each drop of more than 1% of the level (not across a gap in sampling). */
 function floors(s: Scenario): { t: number[]; v: number[] } {
   const { t, v } = s.series;
   const drop = 0.01 * median(v);
+  const dt = sampleInterval(s.durationSeconds);
   const out = { t: [] as number[], v: [] as number[] };
   for (let i = 1; i < v.length; i++) {
-    if (v[i] < v[i - 1] - drop) {
+    if (v[i] < v[i - 1] - drop && t[i] - t[i - 1] < 1.5 * dt) {
       out.t.push(t[i]);
       out.v.push(v[i]);
     }
@@ -225,12 +227,15 @@ test('mid-run-onset and warmup-then-leak: flat (or warming up) before the onset,
   }
 });
 
-test('staircase and thread-stacks: ≥ 5 equal steps, the rate is step / interval (OLS within 12%)', () => {
+test('staircase and thread-stacks: ≥ 5 equal steps, the rate is step / interval (OLS within 12%; threads 20%)', () => {
   for (const s of [...ofFamily('staircase'), ...ofFamily('thread-stacks')]) {
     const { t, v } = s.series;
     const onset = s.onsetSeconds!;
     const from = firstIndexAtOrAfter(t, onset);
-    assertRate(ols(t, v, from), s.rateBytesPerHour, 0.12, s.name);
+    // Steps leave residuals a noise model does not describe: a plain tolerance (leaked threads come at jittered times).
+    const fit = ols(t, v, from);
+    const tolerance = s.family === 'staircase' ? 0.12 : 0.2;
+    assert.ok(Math.abs(fit.slope * HOUR - s.rateBytesPerHour) <= tolerance * s.rateBytesPerHour, `${s.name}: OLS ${fit.slope * HOUR}`);
     if (s.family === 'thread-stacks') {
       // Exact steps of one thread stack, at least 5 more at the end than at the start.
       for (let i = 1; i < v.length; i++) assert.equal((v[i] - v[0]) % THREAD_STACK, 0, s.name);
@@ -273,9 +278,9 @@ test('plateau families are flat in their last third', () => {
       const fit = ols(t, v, from);
       const rise = fit.slope * (t[t.length - 1] - t[from]);
       assert.ok(Math.abs(rise) <= 2 * fit.residualSd, `${s.name}: last third rose ${rise} (noise ${fit.residualSd})`);
-      // …and slower than half of what matters (0.2%/h of the level), or within 3 standard errors of flat.
+      // …and slower than half of what matters (0.2%/h of the level), or within 4 standard errors of flat.
       const slope = Math.abs(fit.slope * HOUR);
-      assert.ok(slope <= Math.max(0.001 * median(v), 3 * fit.slopeSe * HOUR), `${s.name}: ${slope}/h (se ${fit.slopeSe * HOUR})`);
+      assert.ok(slope <= Math.max(0.001 * median(v), 4 * fit.slopeSe * HOUR), `${s.name}: ${slope}/h (se ${fit.slopeSe * HOUR})`);
     }
   }
   for (const s of ofFamily('large-noise-flat')) {

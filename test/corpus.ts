@@ -197,6 +197,17 @@ function maybeTau(rng: Rng, duration: number): number {
   return rng() < 0.5 ? 0 : Math.min(uniform(rng, 5, 60), duration / 300);
 }
 
+/**
+ * Time constant of a warm-up (amp·(1 − e^(−t/τ))) over a stretch of `span` seconds, drawn from [lo, hi]·span but
+ * small enough that it has settled: within sd/2 of its plateau by 60% of the stretch, and rising less than 0.1%/h of
+ * the level (half the smallest rate that matters) at 2/3 of it.
+ */
+function settledTau(rng: Rng, span: number, lo: number, hi: number, amp: number, sd: number, level: number): number {
+  let max = Math.min(hi * span, (0.6 * span) / Math.log((2 * amp) / sd));
+  while ((amp / max) * Math.exp(-(2 / 3) * (span / max)) > (0.001 * level) / HOUR) max *= 0.97;
+  return uniform(rng, Math.min(lo * span, max), max);
+}
+
 const pct = (x: number) => `${+(x * 100).toPrecision(2)}%`;
 const bytes = (x: number) => formatBytes(x).replace(' ', '');
 export function formatDuration(seconds: number): string {
@@ -251,9 +262,7 @@ const generators: Record<string, Generator> = {
     const amp = start * uniform(rng, 0.1, 2);
     const sdFrac = logUniform(rng, 0.002, 0.01);
     const sd = sdFrac * (start + amp);
-    // Within sd/2 of the plateau by 60% of the run: amp·exp(−0.6 D/τ) ≤ sd/2.
-    const tauMax = (0.6 * D) / Math.log((2 * amp) / sd);
-    const tau = D * uniform(rng, 0.02, Math.min(0.2, tauMax / D));
+    const tau = settledTau(rng, D, 0.02, 0.2, amp, sd, start + amp);
     const t = timeGrid(rng, D);
     const e = noise(rng, t, sd, maybeTau(rng, D));
     const v = t.map((ti, i) => start + amp * (1 - Math.exp(-ti / tau)) + e[i]);
@@ -335,9 +344,8 @@ const generators: Record<string, Generator> = {
     const sdFrac = logUniform(rng, 0.002, 0.01);
     const sd = sdFrac * (start + amp);
     const at = D * uniform(rng, 0.4, 0.7);
-    // Both warm-ups within sd/2 of their plateau by 60% of their stretch.
-    const tauMax = (0.6 * Math.min(at, D - at)) / Math.log((2 * amp) / sd);
-    const tau = D * uniform(rng, 0.01, Math.min(0.1, tauMax / D));
+    // Both warm-ups settled (see settledTau) within their stretch: before the restart and after it.
+    const tau = settledTau(rng, Math.min(at, D - at), 0.02, 0.3, amp, sd, start + amp);
     const restartLevel = start * uniform(rng, 0.98, 1.02);
     const t = timeGrid(rng, D, [at]);
     const e = noise(rng, t, sd, maybeTau(rng, D));

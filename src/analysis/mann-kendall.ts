@@ -36,10 +36,13 @@ export function mannKendall(y: readonly number[], varianceFactor = 1): MannKenda
 }
 
 /**
- * n / n_effective for an AR(1)-like series with lag-1 autocorrelation r: (1 + r) / (1 − r), at least 1, capped so a
- * near-deterministic series (r → 1) keeps a finite variance.
+ * n / n_effective for an AR(1)-like series with lag-1 autocorrelation r: (1 + r) / (1 − r), at least 1. Capped at
+ * MAX_FACTOR: residuals of steady but stepwise growth (brk, thread stacks) are correlated by their structure, not
+ * by noise, and an unbounded factor would hide the clearest leaks.
  */
-export function autocorrelationFactor(r1: number, n: number): number {
+export function autocorrelationFactor(r1: number): number {
   if (!(r1 > 0)) return 1;
-  return Math.min((1 + r1) / (1 - r1), Math.max(1, n / 3));
+  return Math.min((1 + r1) / (1 - r1), MAX_FACTOR);
 }
+
+const MAX_FACTOR = 10;

@@ -50,7 +50,7 @@ function insufficient(reason: string): Trend {
 function trendOf(x: number[], y: number[]): { slope: SlopeEstimate; p: number } {
   const line = leastSquares(x, y);
   const r1 = lag1Autocorrelation(y.map((v, i) => v - line.intercept - line.slope * x[i]));
-  const factor = autocorrelationFactor(r1, y.length);
+  const factor = autocorrelationFactor(r1);
   return { slope: theilSen(x, y, undefined, factor), p: mannKendall(y, factor).pIncreasing };
 }
 
@@ -70,8 +70,8 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
   // A managed heap without visible GC cycles may still collect within a bucket: take each bucket's floor.
   const judged = floor ?? restarted;
-  // At least 3 samples per bucket, so a median removes a one-sample spike.
-  const buckets = Math.min(BUCKETS, Math.max(MIN_POINTS, Math.floor(judged.t.length / 3)));
+  // At least 3 samples per bucket, so a median removes a one-sample spike; short series are judged point by point.
+  const buckets = judged.t.length < 3 * MIN_POINTS ? judged.t.length : Math.min(BUCKETS, Math.floor(judged.t.length / 3));
   const { t: x, v: y } = bucketMedians(judged, buckets, options.managed && !floor ? 'min' : 'median');
   if (x.length < MIN_POINTS) return insufficient(`has too little data to judge: ${x.length} ${floor ? 'GC cycles' : 'points'} (${MIN_POINTS} needed)`);
 

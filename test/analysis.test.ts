@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { autocorrelationFactor, mannKendall, mannKendallVariance } from '../src/analysis/mann-kendall.js';
-import { afterRestarts, bucketMedians, hingeFit, sawtoothFloor, stepFit } from '../src/analysis/shape.js';
+import { afterRestarts, bendFit, bucketMedians, sawtoothFloor, stepFit } from '../src/analysis/shape.js';
 import { lag1Autocorrelation, leastSquares, median, normalCdf } from '../src/analysis/stats.js';
 import { theilSen } from '../src/analysis/theil-sen.js';
 import { analyzeTrend, DEFAULT_OPTIONS } from '../src/analysis/trend.js';
@@ -97,9 +97,16 @@ test('afterRestarts keeps the part after a restart', () => {
   assert.equal(afterRestarts(steady), steady);
 });
 
-test('hingeFit finds the onset of flat-then-linear; stepFit finds a single step', () => {
+test('bendFit finds where the slope changes, and both slopes; stepFit finds a single step', () => {
   const x = Array.from({ length: 100 }, (_, i) => i);
-  assert.equal(hingeFit(x, x.map((xi) => 10 + Math.max(0, xi - 40) * 3)).onset, 40);
+  const starts = bendFit(x, x.map((xi) => 10 + Math.max(0, xi - 40) * 3));
+  assert.equal(starts.at, 40);
+  close(starts.before, 0, 1e-9);
+  close(starts.after, 3, 1e-9);
+  const stops = bendFit(x, x.map((xi) => 10 + Math.min(xi, 30) * 3));
+  assert.equal(stops.at, 30);
+  close(stops.before, 3, 1e-9);
+  close(stops.after, 0, 1e-9);
   assert.equal(stepFit(x.map((xi) => (xi < 70 ? 5 : 9))).at, 70);
 });
 

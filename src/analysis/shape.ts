@@ -100,26 +100,51 @@ export function afterRestarts(series: Series): Series {
   return { t: series.t.slice(bounds[best], bounds[best + 1]), v: series.v.slice(bounds[best], bounds[best + 1]) };
 }
 
-export interface HingeFit {
-  /** Time the growth starts. */
-  onset: number;
+export interface BendFit {
+  /** Where the slope changes. */
+  at: number;
+  /** Slopes before and after the bend (per unit of x). */
+  before: number;
+  after: number;
   sse: number;
 }
 
 /**
- * Least-squares fit of y = a + b·max(0, x − x0) over candidate onsets x0 at the data points between 5% and 75% of
- * the time range: flat, then a straight line. Onsets later than that leave too little growth to judge (a few
- * spikes at the end would do). O(n²) for n points (n is a few hundred after bucketing).
+ * Least-squares fit of two straight lines joined at a bend x0: y = a + b·x + c·max(0, x − x0), over candidate bends
+ * at the data points between 5% and 75% of the time range (later bends leave too little to judge: a few spikes at
+ * the end would do). Flat-then-growing is a leak's onset; growing-then-flat a warm-up or a cache at its cap;
+ * fast-then-slower a warm-up settling into a leak. O(n²) for n points (a few hundred after bucketing).
  */
-export function hingeFit(x: readonly number[], y: readonly number[]): HingeFit {
+export function bendFit(x: readonly number[], y: readonly number[]): BendFit {
   const span = x[x.length - 1] - x[0];
-  let best: HingeFit = { onset: x[0], sse: leastSquares(x, y).sse };
+  const line = leastSquares(x, y);
+  let best: BendFit = { at: x[0], before: line.slope, after: line.slope, sse: line.sse };
   for (const x0 of x) {
     if (x0 < x[0] + 0.05 * span || x0 > x[0] + 0.75 * span) continue;
-    const fit = leastSquares(x.map((xi) => Math.max(0, xi - x0)), y);
-    if (fit.slope > 0 && fit.sse < best.sse) best = { onset: x0, sse: fit.sse };
+    const fit = twoRegressors(x, x.map((xi) => Math.max(0, xi - x0)), y);
+    if (fit && fit.sse < best.sse) best = { at: x0, before: fit.b1, after: fit.b1 + fit.b2, sse: fit.sse };
   }
   return best;
+}
+
+/** Least squares y = a + b1·u + b2·w by the normal equations (centred); undefined when they are singular. */
+function twoRegressors(u: readonly number[], w: readonly number[], y: readonly number[]) {
+  const n = y.length;
+  const mean = (v: readonly number[]) => v.reduce((sum, x) => sum + x, 0) / n;
+  const mu = mean(u), mw = mean(w), my = mean(y);
+  let suu = 0, sww = 0, suw = 0, suy = 0, swy = 0;
+  for (let i = 0; i < n; i++) {
+    const du = u[i] - mu, dw = w[i] - mw, dy = y[i] - my;
+    suu += du * du; sww += dw * dw; suw += du * dw; suy += du * dy; swy += dw * dy;
+  }
+  const det = suu * sww - suw * suw;
+  if (!(Math.abs(det) > 1e-12 * suu * sww)) return undefined;
+  const b1 = (suy * sww - swy * suw) / det;
+  const b2 = (swy * suu - suy * suw) / det;
+  const a = my - b1 * mu - b2 * mw;
+  let sse = 0;
+  for (let i = 0; i < n; i++) sse += (y[i] - a - b1 * u[i] - b2 * w[i]) ** 2;
+  return { b1, b2, sse };
 }
 
 export interface StepFit {

@@ -11,7 +11,7 @@
  * 5. Practical size: growth below max(minRateBytesPerHour, minRelativeRatePerHour × level), or less than
  *    minGrowthBytes in all, does not matter.
  */
-import { afterRestarts, bucketMedians, hingeFit, sawtoothFloor, stepFit } from './shape.js';
+import { afterRestarts, bendFit, bucketMedians, sawtoothFloor, stepFit } from './shape.js';
 import { autocorrelationFactor, mannKendall } from './mann-kendall.js';
 import { lag1Autocorrelation, leastSquares, median, Z99 } from './stats.js';
 import { theilSen, type SlopeEstimate } from './theil-sen.js';
@@ -35,8 +35,12 @@ const BUCKETS = 200;
 // Fewer points than this leave the shape checks (plateau, step) blind, and a warm-up would look like a leak.
 const MIN_POINTS = 30;
 const MIN_DURATION_SECONDS = 30;
-// A hinge must cut the squared error of a straight line by this much to move the onset off the start.
+// A post-GC floor is judged from this many cycles on (each cycle's minimum is one clean point).
+const MIN_CYCLES = 8;
+// A bend must cut the squared error of a straight line by this much to move the onset off the start.
 const HINGE_GAIN = 0.7;
+// A warm-up settling into steady growth needs less: the steady part's own trend test follows.
+const BEND_GAIN = 0.9;
 // One step explains the data when it leaves at most this share of a straight line's squared error.
 const STEP_GAIN = 0.5;
 
@@ -66,27 +70,34 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   const restarted = afterRestarts(input);
   // Too few cycles to judge a floor: judge the values themselves (medians drop the short spikes between cycles).
   const cycles = sawtoothFloor(restarted);
-  const floor = cycles && cycles.t.length >= MIN_POINTS ? cycles : undefined;
+  const floor = cycles && cycles.t.length >= MIN_CYCLES ? cycles : undefined;
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
-  // A managed heap without visible GC cycles may still collect within a bucket: take each bucket's floor.
   const judged = floor ?? restarted;
   // At least 3 samples per bucket, so a median removes a one-sample spike; short series are judged point by point.
+  // A managed heap without visible GC cycles may still collect within a bucket: there, take each bucket's floor.
   const buckets = judged.t.length < 3 * MIN_POINTS ? judged.t.length : Math.min(BUCKETS, Math.floor(judged.t.length / 3));
   const { t: x, v: y } = bucketMedians(judged, buckets, options.managed && !floor ? 'min' : 'median');
-  if (x.length < MIN_POINTS) return insufficient(`has too little data to judge: ${x.length} ${floor ? 'GC cycles' : 'points'} (${MIN_POINTS} needed)`);
+  if (x.length < (floor ? MIN_CYCLES : MIN_POINTS)) return insufficient(`has too little data to judge: ${x.length} points (${MIN_POINTS} needed)`);
 
   const level = median(y);
   const minRate = Math.max(options.minRateBytesPerHour, options.minRelativeRatePerHour * level) / HOUR;
 
   // Onset: where a "flat, then growing" fit beats a straight line clearly.
-  const hinge = hingeFit(x, y);
+  // Where the slope changes: growth starting or speeding up there is the onset; a fast start (warm-up) that
+  // settles into steady growth makes the steady part the leak, from the bend on.
   const lineSse = leastSquares(x, y).sse;
-  const onsetIndex = hinge.sse < HINGE_GAIN * lineSse ? Math.max(0, x.indexOf(hinge.onset)) : 0;
+  const bend = bendFit(x, y);
+  const bendIndex = x.indexOf(bend.at);
+  const afterBend = x.length - bendIndex >= MIN_CYCLES ? trendOf(x.slice(bendIndex), y.slice(bendIndex)) : undefined;
+  const accelerates = bend.after > bend.before && bend.sse < HINGE_GAIN * lineSse;
+  const settles = bend.before > bend.after && bend.sse < BEND_GAIN * lineSse && afterBend !== undefined && afterBend.p < LEAK_P;
+  const onsetIndex = accelerates || settles ? bendIndex : 0;
   const sx = x.slice(onsetIndex);
   const sy = y.slice(onsetIndex);
   const { slope, p } = trendOf(sx, sy);
   const ci: [number, number] = [perHour(slope.lo), perHour(slope.hi)];
-  const onset = onsetIndex > 0 ? x[onsetIndex] : input.t[0];
+  // Without a hinge the growth runs from the start of what was judged (the last restart, if any).
+  const onset = onsetIndex > 0 ? x[onsetIndex] : judged.t[0];
   const growth = Math.max(0, slope.slope * (x[x.length - 1] - onset));
   const base = {
     slopeBytesPerHour: perHour(slope.slope),
@@ -96,12 +107,14 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     growthBytes: growth,
   };
   const on = basis ? ` (judged on ${basis})` : '';
+  // Growth that would matter if it went on: only then are the shape rules worth asking.
+  const material = slope.slope >= minRate && growth >= options.minGrowthBytes;
   /** How sure we are that the rate is below what matters: the share of its CI under the minimum rate. */
   const sureBelow = (lo: number, hi: number) => (hi <= lo ? (hi < minRate ? 1 : 0) : Math.min(1, Math.max(0, (minRate - lo) / (hi - lo))));
 
   // Shape: a single step up, flat before and after.
   const step = stepFit(y);
-  if (step.at > 0 && step.sse < STEP_GAIN * lineSse) {
+  if (step.at >= 3 && y.length - step.at >= 3 && step.sse < STEP_GAIN * lineSse) {
     const after = trendOf(x.slice(step.at), y.slice(step.at));
     const before = trendOf(x.slice(0, step.at), y.slice(0, step.at));
     const flat = (t: { slope: SlopeEstimate; p: number }) => t.p >= SUSPECT_P || t.slope.slope < minRate;
@@ -117,11 +130,19 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     }
   }
 
-  // Shape: growth that stopped. The recent third's slope must be confidently below half the overall rate.
+  // Shape: growth that stopped. The last third grows at under half the overall rate, confidently so or without a
+  // trend of its own (a noisy plateau; a leak under noise keeps its rate there too); or "growing, then flat" fits
+  // clearly better than a line and what follows the bend has no trend of its own.
   const third = x.findIndex((xi) => xi >= x[0] + (2 / 3) * (x[x.length - 1] - x[0]));
-  if (slope.slope > 0 && third > 0 && x.length - third >= MIN_POINTS / 3) {
+  if (material && third > 0 && x.length - third >= MIN_CYCLES) {
     const recent = theilSen(x.slice(third), y.slice(third), Z99);
-    if (recent.hi < 0.5 * slope.slope) {
+    const recentP = trendOf(x.slice(third), y.slice(third)).p;
+    const firstThird = x.findIndex((xi) => xi > x[0] + (1 / 3) * (x[x.length - 1] - x[0]));
+    // A fast warm-up: the last third grows at under a quarter of the first third's pace, without strong evidence.
+    const decelerated = firstThird >= 3 && recent.slope < 0.25 * theilSen(x.slice(0, firstThird), y.slice(0, firstThird)).slope && recentP >= LEAK_P;
+    const recentIsFlat = recent.slope < 0.5 * slope.slope && (recent.hi < 0.5 * slope.slope || recentP >= SUSPECT_P);
+    const flatAfterBend = bend.before > bend.after && bend.sse < HINGE_GAIN * lineSse && afterBend !== undefined && afterBend.p >= SUSPECT_P;
+    if (recentIsFlat || decelerated || flatAfterBend) {
       return {
         ...base,
         verdict: 'no-leak',
@@ -131,7 +152,6 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
       };
     }
   }
-  const material = slope.slope >= minRate && growth >= options.minGrowthBytes;
   const verdict = material && p < LEAK_P && slope.lo > 0 ? 'leak' : material && p < SUSPECT_P ? 'suspected' : 'no-leak';
   const since = onsetIndex > 0 ? ` since ${formatElapsed(onset * 1000)}` : '';
   const ciText = `95% CI ${formatBytes(ci[0])}–${formatBytes(ci[1])}/h`;

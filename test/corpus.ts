@@ -13,7 +13,8 @@
  * Ground truth of a leak is always "detectable by the rules": its rate is at least 2× the absolute minimum that
  * matters (1 MiB/h; 5 MiB/h for the linear family) and 2.5× the relative one (0.2%/h of the level), and its total
  * growth is several times the noise. The no-leak shapes reach their final level (plateau, cap, floor) before the last
- * third of the run (the warm-ups: within half a noise standard deviation by 60% of the run).
+ * third of the run (the warm-ups: within half a noise standard deviation by 60% of the run, and rising less than
+ * 0.1%/h of the level from 2/3 of it).
  *
  * Build: `npx tsc -p tsconfig.json`; used by bench/eval.ts and checked by test/corpus.test.ts.
  */
@@ -499,8 +500,8 @@ const generators: Record<string, Generator> = {
     // the GC and the next sample (uniform over one sample interval's worth of the sawtooth's rise).
     const seenFloorSdFrac = Math.hypot(floorSdFrac, 0.0005, (ampFrac * sampleInterval(D)) / period / Math.sqrt(12));
     // 1–50 %/h, and at least enough for the floor to show it: a rise of 8 of the floor's standard deviations over the
-    // run, and a slope through the cycles' floors with a standard error ≤ 5% (σ·√(12/cycles)/rise ≤ 0.05).
-    const minRise = seenFloorSdFrac * Math.max(8, 20 * Math.sqrt((12 * period) / D));
+    // run, and a slope through the cycles' floors with a standard error ≤ 4% (σ·√(12/cycles)/rise ≤ 0.04).
+    const minRise = seenFloorSdFrac * Math.max(8, 25 * Math.sqrt((12 * period) / D));
     const rho = Math.max(logUniform(rng, 0.01, Math.min(0.5, 10 / hours)), minRise / hours);
     const floor = leakLevel(rng, rho, rho * hours, 5 * MiB, 50 * MiB, 1 * GiB);
     const rate = rho * floor;

@@ -81,14 +81,22 @@ export function sawtoothFloor(series: Series): Series | undefined {
 }
 
 /**
- * The part of a series after its last restart: a drop of more than half the range to near the series' minimum
+ * The part of a series after its last restart: a drop of more than half the range (and 8 noise standard deviations)
+ * to near the series' minimum
  * (a process that died and came back starts from scratch). Only taken when that part is at least a quarter of the run;
  * otherwise the longest part between restarts.
  */
 export function afterRestarts(series: Series): Series {
-  const range = robustRange(series.v);
-  const floor = Math.min(...series.v);
-  const restarts = dropsOver(series.v, 0.5 * range).filter((i) => series.v[i] - floor < 0.25 * range);
+  // The full range, not the robust one: a fast warm-up spends only a few samples low.
+  let floor = Infinity;
+  let top = -Infinity;
+  for (const v of series.v) {
+    floor = Math.min(floor, v);
+    top = Math.max(top, v);
+  }
+  const range = top - floor;
+  // …and far beyond the noise, so one low sample after a high one in a noisy series is not a restart.
+  const restarts = dropsOver(series.v, Math.max(0.5 * range, 8 * noiseScale(series.v))).filter((i) => series.v[i] - floor < 0.25 * range);
   if (restarts.length === 0 || restarts.length >= MIN_SAWTOOTH_CYCLES) return series;
   const bounds = [0, ...restarts, series.t.length];
   const duration = (a: number, b: number) => series.t[b - 1] - series.t[a];

@@ -153,7 +153,7 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     }
   }
   const verdict = material && p < LEAK_P && slope.lo > 0 ? 'leak' : material && p < SUSPECT_P ? 'suspected' : 'no-leak';
-  const since = onsetIndex > 0 ? ` since ${formatElapsed(onset * 1000)}` : '';
+  const since = onsetIndex > 0 ? ` since ${formatElapsed(Math.round(onset) * 1000)}` : '';
   const ciText = `95% CI ${formatBytes(ci[0])}–${formatBytes(ci[1])}/h`;
   const reason =
     verdict === 'no-leak'

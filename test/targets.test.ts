@@ -96,8 +96,14 @@ test('alloc target: every command lands in the expected mapping', async (t) => {
   assert.equal(stackMap.start, lo, 'stack mapping starts at stackLo');
   const guard = maps.find((m) => m.end === lo);
   assert.ok(guard && guard.perms === '---p', 'guard page right below the stack');
-  // Parked in a syscall, so the kernel reports its stack pointer: "nr a1..a6 sp pc".
-  const syscall = readFileSync(`/proc/${target.pid}/task/${thread.tid}/syscall`, 'utf8').trim().split(' ');
+  // Parked in a syscall, so the kernel reports its stack pointer: "nr a1..a6 sp pc". The reply comes just before
+  // the thread enters pause(), so give it up to a second to get there.
+  const readSyscall = () => readFileSync(`/proc/${target.pid}/task/${thread.tid}/syscall`, 'utf8').trim().split(' ');
+  let syscall = readSyscall();
+  for (let tries = 0; syscall[0] === 'running' && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    syscall = readSyscall();
+  }
   assert.notEqual(syscall[0], 'running');
   const sp = BigInt(syscall[7]!);
   assert.ok(lo <= sp && sp < hi, `thread sp 0x${sp.toString(16)} inside its stack`);

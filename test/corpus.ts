@@ -246,6 +246,24 @@ function leakLevel(rng: Rng, rho: number, growthFactor: number, minRate: number,
 // ---------------------------------------------------------------------------------------------------------------
 // Families
 
+/** A sawtooth over a flat floor (no leak): GC cycles (managed) or allocator trims. */
+function flatSawtooth(
+  rng: Rng,
+  D: number,
+  ranges: { floor: [number, number]; amp: [number, number]; floorSd: [number, number]; managed: boolean },
+): Generated {
+  const floor = logUniform(rng, ...ranges.floor);
+  const ampFrac = uniform(rng, ...ranges.amp);
+  const period = logUniform(rng, 30, Math.min(600, D / 10));
+  const floorSdFrac = logUniform(rng, ...ranges.floorSd);
+  const cs = cycles(rng, D, period, ampFrac * floor, floorSdFrac * floor);
+  const t = timeGrid(rng, D);
+  const saw = sawtooth(t, cs);
+  const e = noise(rng, t, 0.0005 * floor);
+  const v = t.map((_, i) => floor + saw[i] + e[i]);
+  return noLeak(`floor=${bytes(floor)} amp=${pct(ampFrac)} period=${period.toFixed(0)}s`, t, pages(v), ranges.managed);
+}
+
 const generators: Record<string, Generator> = {
   // No leak -------------------------------------------------------------------------------------------------------
 
@@ -270,31 +288,9 @@ const generators: Record<string, Generator> = {
     return noLeak(`${bytes(start)}→${bytes(start + amp)} tau=${pct(tau / D)}ofRun sd=${pct(sdFrac)}`, t, pages(v));
   },
 
-  'gc-sawtooth': (rng, D) => {
-    const floor = logUniform(rng, 50 * MiB, 2 * GiB);
-    const ampFrac = uniform(rng, 0.1, 0.5);
-    const period = logUniform(rng, 30, Math.min(600, D / 10));
-    const floorSdFrac = logUniform(rng, 0.001, 0.005);
-    const cs = cycles(rng, D, period, ampFrac * floor, floorSdFrac * floor);
-    const t = timeGrid(rng, D);
-    const saw = sawtooth(t, cs);
-    const e = noise(rng, t, 0.0005 * floor);
-    const v = t.map((_, i) => floor + saw[i] + e[i]);
-    return noLeak(`floor=${bytes(floor)} amp=${pct(ampFrac)} period=${period.toFixed(0)}s`, t, pages(v), true);
-  },
+  'gc-sawtooth': (rng, D) => flatSawtooth(rng, D, { floor: [50 * MiB, 2 * GiB], amp: [0.1, 0.5], floorSd: [0.001, 0.005], managed: true }),
 
-  'allocator-sawtooth': (rng, D) => {
-    const floor = logUniform(rng, 20 * MiB, 2 * GiB);
-    const ampFrac = uniform(rng, 0.02, 0.1);
-    const period = logUniform(rng, 30, Math.min(600, D / 10));
-    const floorSdFrac = logUniform(rng, 0.0005, 0.003);
-    const cs = cycles(rng, D, period, ampFrac * floor, floorSdFrac * floor);
-    const t = timeGrid(rng, D);
-    const saw = sawtooth(t, cs);
-    const e = noise(rng, t, 0.0005 * floor);
-    const v = t.map((_, i) => floor + saw[i] + e[i]);
-    return noLeak(`floor=${bytes(floor)} amp=${pct(ampFrac)} period=${period.toFixed(0)}s`, t, pages(v));
-  },
+  'allocator-sawtooth': (rng, D) => flatSawtooth(rng, D, { floor: [20 * MiB, 2 * GiB], amp: [0.02, 0.1], floorSd: [0.0005, 0.003], managed: false }),
 
   'step-then-flat': (rng, D) => {
     const level = logUniform(rng, 20 * MiB, 2 * GiB);

@@ -1,6 +1,7 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
 import type { Finding } from '../analysis/types.js';
+import type { TickStatus } from '../watch/recorder.js';
 import { formatBytes, formatElapsed } from '../units.js';
 
 
@@ -87,14 +88,7 @@ export function snapshotHeading(snapshot: Snapshot): string {
 const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;
 
 /** The live line of `watch` / `run` on a terminal: committed memory of the leak-prone types and change since start. */
-export function statusLine(status: {
-  elapsedMs: number;
-  ticks: number;
-  processes: number;
-  latest: Snapshot['types'];
-  first: Snapshot['types'];
-  alerts: Partial<Record<MemoryType, 'suspected' | 'leak'>>;
-}): string {
+export function statusLine(status: TickStatus): string {
   const types = STATUS_TYPES.map((t) => {
     const now = status.latest[t].committed;
     const change = now - status.first[t].committed;

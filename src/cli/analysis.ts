@@ -3,10 +3,11 @@ import { analyzeSession } from '../analysis/session.js';
 import type { Finding } from '../analysis/types.js';
 import type { MemoryLimit, MemoryType } from '../collector/types.js';
 import type { Db } from '../db/open.js';
-import { loadSession, regionGrowth, sessionSeries, type SessionRow } from '../db/read.js';
+import { loadSession, regionGrowth, sessionSeries, type SessionRow, type SessionSeries } from '../db/read.js';
 
 export interface AnalysedSession {
   session: SessionRow;
+  series: SessionSeries;
   samples: number;
   durationSeconds: number;
   findings: Finding[];
@@ -20,5 +21,5 @@ export function analyseStoredSession(db: Db, id: number, file: string, types: re
     : undefined;
   const findings = analyzeSession({ ...data, limit }, types, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
-  return { session, samples: data.t.length, durationSeconds, findings };
+  return { session, series: data, samples: data.t.length, durationSeconds, findings };
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
+import { reportCommand } from './commands/report.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(watchCommand());
   program.addCommand(runCommand());
   program.addCommand(analyzeCommand());
+  program.addCommand(reportCommand());
   program.addCommand(demoCommand());
   for (const command of program.commands) command.exitOverride();
   return program;

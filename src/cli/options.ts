@@ -9,3 +9,9 @@ export function parseSortColumn(text: string): TotalColumn {
   if (!column) throw new LeakwatchError(`unknown --sort column '${text}' (one of: ${TOTAL_COLUMNS.join(', ')})`);
   return column;
 }
+
+/** A session id: a positive decimal integer. */
+export function parseSessionId(text: string): number {
+  if (!/^\d+$/.test(text)) throw new LeakwatchError(`session must be a session id (a positive integer), got '${text}'`);
+  return Number(text);
+}

@@ -2,10 +2,10 @@
 import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import type { RegionGrowth } from '../analysis/types.js';
 import { LeakwatchError } from '../errors.js';
-import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
+import { MEMORY_TYPES, type MemoryType, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
 import { applyDeltas, regionMap, type RegionDelta, type StoredRegion } from './region-deltas.js';
-import { regions, sampleKey, samples, sessions } from './schema.js';
+import { regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, type SampleColumn } from './schema.js';
 
 const REGION_FIELDS = {
   kind: regions.kind,
@@ -70,29 +70,66 @@ export function loadSession(db: Db, id: number, file: string): SessionRow {
   return row;
 }
 
-/** Per tick: elapsed seconds and every type's committed bytes summed over the session's processes. */
-export function sessionSeries(db: Db, sessionId: number): { t: number[]; committed: Record<MemoryType, number[]> } {
+export interface SessionSeries {
+  /** Seconds since the session started, one per tick. */
+  t: number[];
+  /** Committed bytes per type and tick, summed over the session's processes. */
+  committed: Record<MemoryType, number[]>;
+  /** Working set of all mapped types per tick; null on ticks that did not read smaps. */
+  totalWs: (number | null)[];
+}
+
+const snakeColumn = (type: MemoryType, column: SampleColumn) => `"${samples[sampleKey(type, column)].name}"`;
+// Page tables are not part of any mapping: the mapped total leaves them out, as the snapshot's Total does.
+const MAPPED_TYPES = MEMORY_TYPES.filter((t) => t !== 'pageTable' && t !== 'free');
+
+/** Per tick: elapsed seconds, every type's committed bytes and the total working set, summed over processes. */
+export function sessionSeries(db: Db, sessionId: number): SessionSeries {
   // Summing in JS over rows in tick order is several times faster than SQL's GROUP BY on a 43k-tick session.
-  const columns = MEMORY_TYPES.map((type) => `"${samples[sampleKey(type, 'committed')].name}"`);
+  const committedColumns = MEMORY_TYPES.map((type) => snakeColumn(type, 'committed'));
+  const wsColumns = MAPPED_TYPES.map((type) => snakeColumn(type, 'totalWs'));
   const query = db.$client
-    .prepare(`SELECT seq, elapsed_ms, ${columns.join(', ')} FROM samples WHERE session_id = ? ORDER BY seq`)
+    .prepare(`SELECT seq, elapsed_ms, with_usage, ${[...committedColumns, ...wsColumns].join(', ')} FROM samples WHERE session_id = ? ORDER BY seq`)
     .raw();
   const t: number[] = [];
+  const totalWs: (number | null)[] = [];
   const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, [] as number[]])) as Record<MemoryType, number[]>;
   let lastSeq: number | undefined;
-  for (const row of query.iterate(sessionId) as Iterable<number[]>) {
-    const [seq, elapsed] = row;
+  for (const row of query.iterate(sessionId) as Iterable<(number | null)[]>) {
+    const [seq, elapsed, withUsage] = row as number[];
     const fresh = seq !== lastSeq;
-    if (fresh) t.push(elapsed / 1000);
     lastSeq = seq;
+    if (fresh) {
+      t.push(elapsed / 1000);
+      totalWs.push(0);
+    }
     MEMORY_TYPES.forEach((type, i) => {
       const values = committed[type];
-      const value = row[i + 2] ?? 0;
+      const value = row[i + 3] ?? 0;
       if (fresh) values.push(value);
       else values[values.length - 1] += value;
     });
+    const last = totalWs.length - 1;
+    const ws = row.slice(3 + MEMORY_TYPES.length).reduce<number>((sum, v) => sum + (v ?? 0), 0);
+    totalWs[last] = withUsage && totalWs[last] !== null ? totalWs[last]! + ws : null;
   }
-  return { t, committed };
+  return { t, committed, totalWs };
+}
+
+/** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */
+export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryType, TypeTotals> {
+  const last = db.select({ seq: max(samples.seq) }).from(samples).where(eq(samples.sessionId, sessionId)).get()?.seq;
+  const rows = last === null || last === undefined ? [] : db.select().from(samples).where(and(eq(samples.sessionId, sessionId), eq(samples.seq, last))).all();
+  const totals = {} as Record<MemoryType, TypeTotals>;
+  for (const type of MEMORY_TYPES) {
+    const entry: TypeTotals = { size: 0, committed: 0 };
+    for (const column of SAMPLE_COLUMNS) {
+      const values = rows.map((r) => r[sampleKey(type, column)]);
+      if (values.length > 0 && values.every((v) => v !== null)) entry[column] = values.reduce<number>((sum, v) => sum + v!, 0);
+    }
+    totals[type] = entry;
+  }
+  return totals;
 }
 
 /** Region details that name a kind of region rather than one instance (thread ids differ per thread). */

@@ -5,6 +5,7 @@ import { LeakwatchError } from '../../errors.js';
 import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
 import { findingsTable } from '../../report/text.js';
 import { junitXml } from '../../report/junit.js';
+import { parseSessionId } from '../options.js';
 
 interface AnalyzeOptions {
   db: string;
@@ -17,10 +18,6 @@ interface AnalyzeOptions {
 /** Exit code when --fail-on-leak finds a leak in a gated type. */
 const EXIT_LEAK = 1;
 
-function parseSessionId(text: string): number {
-  if (!/^\d+$/.test(text)) throw new LeakwatchError(`session must be a session id (a positive integer), got '${text}'`);
-  return Number(text);
-}
 
 function parseTypes(text: string): MemoryType[] {
   const types = text.split(',').map((t) => t.trim()).filter(Boolean);
@@ -34,14 +31,13 @@ function parseTypes(text: string): MemoryType[] {
 export function analyzeCommand(): Command {
   return new Command('analyze')
     .description('decide per memory type whether a recorded session leaks: rate, onset, confidence, time to limit')
-    .argument('<session>', 'session id (printed by watch/run)')
+    .argument('<session>', 'session id (printed by watch/run)', parseSessionId)
     .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
     .option('--json', 'print the findings as JSON')
     .option('--types <list>', `comma-separated types (default: ${ANALYZED_TYPES.join(',')})`, parseTypes)
     .option('--fail-on-leak', `exit ${EXIT_LEAK} when a gated type (private, heap, managedHeap, stack) leaks`)
     .option('--junit <file>', 'also write JUnit XML: one test case per type, a leak is a failure')
-    .action(async (sessionText: string, options: AnalyzeOptions) => {
-      const id = parseSessionId(sessionText);
+    .action(async (id: number, options: AnalyzeOptions) => {
       const { openForRead } = await import('../../db/open.js');
       const { analyseStoredSession } = await import('../analysis.js');
       const db = openForRead(options.db);

@@ -1,0 +1,278 @@
+/**
+ * The self-contained HTML report: one file, no network (chart.js is inlined), every string from the target
+ * (command lines, mapping paths, labels) escaped. Data reaches the page's script only as JSON inside a
+ * `<script type="application/json">` block, never as code; the page has no inline event handlers.
+ */
+import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TypeTotals } from '../collector/types.js';
+import { GATED_TYPES, ANALYZED_TYPES } from '../analysis/session.js';
+import type { Finding, RegionGrowth } from '../analysis/types.js';
+import { formatBytes, formatElapsed } from '../units.js';
+import { lttb } from './lttb.js';
+
+export interface ReportSession {
+  id: number;
+  command: string;
+  label: string | null;
+  pid: number;
+  host: string;
+  platform: string;
+  mode: string;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+  exitCode: number | null;
+  schedule: string;
+  limit: string | null;
+}
+
+export interface ReportModel {
+  session: ReportSession;
+  samples: number;
+  durationSeconds: number;
+  findings: Finding[];
+  /** Seconds since start, and per type committed bytes per tick (summed over processes). */
+  t: number[];
+  committed: Record<MemoryType, number[]>;
+  /** Total working set per tick; null on ticks that did not read smaps. */
+  totalWs: (number | null)[];
+  /** The VMMap-style table at the last tick. */
+  latest: Record<MemoryType, TypeTotals>;
+  regions: RegionGrowth[];
+}
+
+/** One colour per type, the same in every chart and table. */
+export const TYPE_COLOURS: Record<MemoryType, string> = {
+  image: '#6b7280',
+  private: '#d97706',
+  shareable: '#059669',
+  mappedFile: '#2563eb',
+  heap: '#dc2626',
+  managedHeap: '#7c3aed',
+  stack: '#db2777',
+  pageTable: '#0d9488',
+  free: '#9ca3af',
+};
+
+// Points per line the browser draws; the statistics use every sample.
+const DISPLAY_POINTS = 1500;
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON that is safe inside a <script> element: no `<` (so no `</script>`), no line separators JS chokes on. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const VERDICT_TEXT: Record<Finding['verdict'], string> = {
+  leak: 'LEAK',
+  suspected: 'suspected',
+  'no-leak': 'no leak',
+  'insufficient-data': 'too little data',
+};
+
+/** Median of (v − slope·t) after the onset: the trend line's level, as Theil–Sen would place it. */
+function trendLine(t: number[], v: number[], finding: Finding) {
+  const from = finding.onsetSeconds ?? t[0];
+  const slope = finding.slopeBytesPerHour / 3600;
+  const offsets = t.flatMap((ti, i) => (ti >= from ? [v[i] - slope * ti] : [])).sort((a, b) => a - b);
+  if (offsets.length === 0) return undefined;
+  const intercept = offsets[offsets.length >> 1];
+  const end = t[t.length - 1];
+  const y0 = intercept + slope * from;
+  const to = (bytesPerHour: number) => [{ x: from, y: y0 }, { x: end, y: y0 + (bytesPerHour / 3600) * (end - from) }];
+  return { line: to(finding.slopeBytesPerHour), lo: to(finding.ci[0]), hi: to(finding.ci[1]) };
+}
+
+function chartData(model: ReportModel) {
+  const points = (v: number[]) => {
+    const d = lttb(model.t, v, DISPLAY_POINTS);
+    return d.x.map((x, i) => ({ x, y: d.y[i] }));
+  };
+  const stacked = ANALYZED_TYPES.map((type) => ({ type, label: TYPE_LABELS[type], colour: TYPE_COLOURS[type], points: points(model.committed[type]) }));
+  const gated = GATED_TYPES.map((type) => {
+    const finding = model.findings.find((f) => f.type === type);
+    const growing = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected');
+    return {
+      type,
+      label: TYPE_LABELS[type],
+      colour: TYPE_COLOURS[type],
+      verdict: finding ? VERDICT_TEXT[finding.verdict] : 'not analysed',
+      points: points(model.committed[type]),
+      trend: growing ? trendLine(model.t, model.committed[type], finding) : undefined,
+      onset: growing ? finding.onsetSeconds : null,
+    };
+  });
+  const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
+  const wsTicks = model.t.flatMap((_, i) => (model.totalWs[i] === null ? [] : [i]));
+  const ws = lttb(wsTicks.map((i) => model.t[i]), wsTicks.map((i) => model.totalWs[i]!), DISPLAY_POINTS);
+  return {
+    duration: model.t.length > 0 ? model.t[model.t.length - 1] : 0,
+    stacked,
+    gated,
+    workingSet: { committed: points(committedTotal), ws: ws.x.map((x, i) => ({ x, y: ws.y[i] })) },
+  };
+}
+
+const cell = (text: string, className = '') => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
+
+function findingCard(f: Finding): string {
+  const verdictClass = f.verdict.replace(/[^a-z-]/g, '');
+  const facts = f.verdict === 'insufficient-data'
+    ? ''
+    : `<dl>
+        <dt>Rate</dt><dd>${escapeHtml(`${formatBytes(f.slopeBytesPerHour)}/h`)}</dd>
+        <dt>95% CI</dt><dd>${escapeHtml(`${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h`)}</dd>
+        <dt>Since</dt><dd>${f.onsetSeconds === null ? '—' : escapeHtml(formatElapsed(f.onsetSeconds * 1000))}</dd>
+        <dt>Time to limit</dt><dd>${f.timeToLimitSeconds === null ? '—' : escapeHtml(formatElapsed(f.timeToLimitSeconds * 1000))}</dd>
+      </dl>`;
+  return `<article class="card ${verdictClass}" style="border-color:${TYPE_COLOURS[f.type]}">
+      <h3><span class="swatch" style="background:${TYPE_COLOURS[f.type]}"></span>${escapeHtml(TYPE_LABELS[f.type])} <span class="verdict">${escapeHtml(VERDICT_TEXT[f.verdict])}</span></h3>
+      ${facts}
+      <p class="explanation">${escapeHtml(f.explanation)}</p>
+    </article>`;
+}
+
+function sessionFacts(model: ReportModel): string {
+  const s = model.session;
+  const rows: [string, string][] = [
+    ['Command', s.command],
+    ['Label', s.label ?? '—'],
+    ['Mode / pid', `${s.mode}, pid ${s.pid}`],
+    ['Host / platform', `${s.host}, ${s.platform}`],
+    ['Started', new Date(s.startedAt).toISOString()],
+    ['Ended', s.endedAt === null ? 'still running' : `${new Date(s.endedAt).toISOString()} (${s.endReason ?? 'unknown'})`],
+    ['Samples', `${model.samples} over ${formatElapsed(model.durationSeconds * 1000)}, ${s.schedule}`],
+    ['Target exit code', s.exitCode === null ? '—' : String(s.exitCode)],
+    ['Memory limit', s.limit ?? 'unknown'],
+  ];
+  return `<table class="facts">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th>${cell(v)}</tr>`).join('')}</table>`;
+}
+
+function regionTable(regions: RegionGrowth[]): string {
+  if (regions.length === 0) return '<p>No region grew.</p>';
+  const rows = regions.map((r) => `<tr>
+      <td><span class="swatch" style="background:${TYPE_COLOURS[r.type]}"></span>${escapeHtml(TYPE_LABELS[r.type])}</td>
+      ${cell(r.details, 'details')}${cell(`${r.growthBytes >= 0 ? '+' : ''}${formatBytes(r.growthBytes)}`, 'num')}
+      ${cell(`${r.regionsBefore} → ${r.regionsAfter}`, 'num')}</tr>`);
+  return `<table><thead><tr><th>Type</th><th>Region or file</th><th>Committed growth</th><th>Regions</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+const COLUMN_NAMES: Record<(typeof TOTAL_COLUMNS)[number], string> = {
+  size: 'Size', committed: 'Committed', private: 'Private', totalWs: 'Total WS', privateWs: 'Private WS',
+  shareableWs: 'Shareable WS', sharedWs: 'Shared WS', lockedWs: 'Locked WS', blocks: 'Blocks', largest: 'Largest',
+};
+
+function latestTable(latest: Record<MemoryType, TypeTotals>): string {
+  const columns = TOTAL_COLUMNS.filter((c) => ANALYZED_TYPES.some((t) => latest[t][c] !== undefined));
+  const rows = ANALYZED_TYPES.map((t) => `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[t]}"></span>${escapeHtml(TYPE_LABELS[t])}</td>${columns
+    .map((c) => cell(latest[t][c] === undefined ? '' : c === 'blocks' ? String(latest[t][c]) : formatBytes(latest[t][c]!), 'num'))
+    .join('')}</tr>`);
+  return `<table><thead><tr><th>Type</th>${columns.map((c) => `<th>${COLUMN_NAMES[c]}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+export function renderReport(model: ReportModel, chartJsSource: string): string {
+  const gatedFindings = model.findings.filter((f) => (GATED_TYPES as readonly MemoryType[]).includes(f.type));
+  const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
+  const headline = leaking.length > 0
+    ? `Leaking: ${leaking.map((f) => `${TYPE_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
+    : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
+  const title = `leakwatch session ${model.session.id}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
+  <p class="command">${escapeHtml(model.session.command)}</p>
+</header>
+<section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
+<section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
+<section id="zoom" class="controls"><h2>Time range</h2>
+  <label>From <input type="range" id="zoom-from" min="0" max="1000" value="0"></label>
+  <label>To <input type="range" id="zoom-to" min="0" max="1000" value="1000"></label>
+  <output id="zoom-range"></output> <button type="button" id="zoom-reset">Whole session</button>
+</section>
+<section id="committed"><h2>Committed memory by type</h2><div class="chart"><canvas id="chart-stacked" aria-label="Committed memory by type, stacked"></canvas></div></section>
+<section id="gated"><h2>Leak-prone types: samples, trend and its 95% band, onset</h2><div class="grid">${GATED_TYPES.map((t) => `<div class="chart"><canvas id="chart-${t}" aria-label="${escapeHtml(TYPE_LABELS[t])} committed memory"></canvas></div>`).join('')}</div></section>
+<section id="working-set"><h2>Working set and committed memory (all types)</h2><div class="chart"><canvas id="chart-ws" aria-label="Working set and committed memory"></canvas></div></section>
+<section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
+<section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
+<footer>Made by leakwatch. Every statistic uses all ${model.samples} samples; the charts draw at most ${DISPLAY_POINTS} points per line.</footer>
+<script type="application/json" id="report-data">${scriptJson(chartData(model))}</script>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px 24px; color: #111827; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #e5e7eb; }
+.command { font-family: ui-monospace, monospace; background: #f3f4f6; padding: 6px 8px; word-break: break-all; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
+.card { border: 2px solid; border-left-width: 8px; border-radius: 6px; padding: 8px 12px; }
+.card h3 { margin: 0 0 6px; font-size: 16px; } .card .verdict { float: right; font-weight: 700; }
+.card.leak .verdict { color: #b91c1c; } .card.suspected .verdict { color: #b45309; } .card.no-leak .verdict { color: #047857; }
+.card dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0 0 6px; } .card dt { color: #6b7280; } .card dd { margin: 0; }
+.explanation { margin: 0; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #f3f4f6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; } td.details { font-family: ui-monospace, monospace; word-break: break-all; }
+.facts th { width: 180px; color: #6b7280; font-weight: 500; }
+.chart { position: relative; height: 320px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.controls label { margin-right: 16px; } footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
+@media print { .controls { display: none; } .chart { height: 260px; break-inside: avoid; } section { break-inside: avoid-page; } }
+`;
+
+// Runs in the browser. It reads the data block and draws; it never evaluates data as code.
+const PAGE_SCRIPT = `
+'use strict';
+const data = JSON.parse(document.getElementById('report-data').textContent);
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function bytes(v) { let u = 0; let x = Math.abs(v); while (x >= 1024 && u < UNITS.length - 1) { x /= 1024; u++; } return (v < 0 ? '-' : '') + x.toFixed(x >= 100 || u === 0 ? 0 : 1) + ' ' + UNITS[u]; }
+function elapsed(s) { s = Math.max(0, Math.round(s)); const p = (n) => String(n).padStart(2, '0'); return Math.floor(s / 3600) + ':' + p(Math.floor(s / 60) % 60) + ':' + p(s % 60); }
+const xAxis = { type: 'linear', min: 0, max: data.duration, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => elapsed(v), maxTicksLimit: 8 } };
+const yAxis = (stacked) => ({ stacked, beginAtZero: stacked, title: { display: true, text: 'committed' }, ticks: { callback: (v) => bytes(v) } });
+const tooltip = { callbacks: { title: (items) => items.length ? elapsed(items[0].parsed.x) : '', label: (item) => item.dataset.label + ': ' + bytes(item.parsed.y) } };
+const common = { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, plugins: { tooltip, decimation: { enabled: false } } };
+const charts = [];
+function line(label, points, colour, extra) { return Object.assign({ label, data: points, borderColor: colour, backgroundColor: colour + '66', pointRadius: 0, borderWidth: 1.5 }, extra || {}); }
+// Stacked areas: the first fills down to zero, each next one down to the one below it.
+charts.push(new Chart(document.getElementById('chart-stacked'), { type: 'line', data: { datasets: data.stacked.map((s, i) => line(s.label, s.points, s.colour, { fill: i === 0 ? 'origin' : '-1' })) }, options: Object.assign({}, common, { scales: { x: Object.assign({}, xAxis), y: yAxis(true) } }) }));
+for (const g of data.gated) {
+  const sets = [line(g.label + ' (' + g.verdict + ')', g.points, g.colour)];
+  if (g.trend) {
+    sets.push(line('trend', g.trend.line, '#111827', { borderDash: [6, 4], borderWidth: 2 }));
+    sets.push(line('95% band', g.trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
+    sets.push(line('95% band (upper)', g.trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
+  }
+  if (g.onset !== null && g.points.length) {
+    const ys = g.points.map((p) => p.y);
+    sets.push(line('onset', [{ x: g.onset, y: Math.min(...ys) }, { x: g.onset, y: Math.max(...ys) }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
+  }
+  charts.push(new Chart(document.getElementById('chart-' + g.type), { type: 'line', data: { datasets: sets }, options: Object.assign({}, common, { plugins: Object.assign({}, common.plugins, { title: { display: true, text: g.label + ': ' + g.verdict } }), scales: { x: Object.assign({}, xAxis), y: yAxis(false) } }) }));
+}
+charts.push(new Chart(document.getElementById('chart-ws'), { type: 'line', data: { datasets: [line('committed', data.workingSet.committed, '#1f2937'), line('working set (resident)', data.workingSet.ws, '#2563eb')] }, options: Object.assign({}, common, { scales: { x: Object.assign({}, xAxis), y: yAxis(false) } }) }));
+const from = document.getElementById('zoom-from');
+const to = document.getElementById('zoom-to');
+const range = document.getElementById('zoom-range');
+function zoom() {
+  const a = Math.min(+from.value, +to.value) / 1000 * data.duration;
+  const b = Math.max(+from.value, +to.value) / 1000 * data.duration;
+  range.textContent = elapsed(a) + ' – ' + elapsed(b);
+  for (const c of charts) { c.options.scales.x.min = a; c.options.scales.x.max = Math.max(b, a + 1); c.update('none'); }
+}
+from.addEventListener('input', zoom);
+to.addEventListener('input', zoom);
+document.getElementById('zoom-reset').addEventListener('click', () => { from.value = 0; to.value = 1000; zoom(); });
+zoom();
+`;

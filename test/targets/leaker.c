@@ -2,7 +2,8 @@
  * Live-test target for leak analysis: one memory behaviour per run, chosen by argv[1], ticking every 100 ms until
  * killed. Leaks: heap (malloc, never freed), mmap (anonymous mappings, never unmapped), threads (a parked thread
  * every 500 ms: stacks pile up). Not leaks: plateau (malloc for 5 s, then nothing), sawtooth (malloc up to 24 MiB,
- * free it all, repeat), churn (malloc and free random sizes, steady state).
+ * free it all, repeat), churn (malloc and free random sizes, steady state). And `mapfile <path>`: after 1 s, create
+ * and map that file (for the report's escaping test: the path, like any extra argument, is the test's choice).
  * Build: gcc -O0 -pthread -o leaker leaker.c
  */
 #define _GNU_SOURCE
@@ -69,7 +70,16 @@ int main(int argc, char **argv) {
             }
             tick();
         }
+    } else if (!strcmp(mode, "mapfile") && argc > 2) {
+        for (int i = 0; i < 10; i++) tick();
+        FILE *f = fopen(argv[2], "w+");
+        if (f == NULL) { perror("fopen"); return 1; }
+        for (int i = 0; i < MiB; i++) fputc('x', f);
+        fflush(f);
+        volatile char *p = mmap(NULL, MiB, PROT_READ, MAP_SHARED, fileno(f), 0);
+        if (p == MAP_FAILED) { perror("mmap"); return 1; }
+        for (;;) { (void)p[0]; tick(); }
     }
-    fprintf(stderr, "usage: leaker heap|mmap|threads|plateau|sawtooth|churn\n");
+    fprintf(stderr, "usage: leaker heap|mmap|threads|plateau|sawtooth|churn|mapfile <path>\n");
     return 2;
 }

@@ -1,0 +1,109 @@
+/**
+ * The HTML report of real sessions, opened in headless Chromium (Debian's package, driven by playwright-core): no
+ * console errors, every chart drawn, the verdicts readable, and hostile strings from the target shown as text.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runCli } from './helpers/cli.js';
+import { buildCTarget } from './helpers/targets.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-report-'));
+const db = path.join(dir, 'report.db');
+// A file name that is HTML (form feeds separate the attributes: no spaces or slashes needed), and a command-line
+// argument that closes the script element.
+const hostilePath = path.join(dir, '<img\fsrc=x\fonerror=window.__pwned=1>.bin');
+const hostileArgument = '</script><script>window.__pwned=2</script>';
+let browser: Browser;
+const reports: Record<'leak' | 'hostile', string> = { leak: '', hostile: '' };
+
+async function record(args: string[]): Promise<number> {
+  const run = await runCli(['run', '--every', '200ms', '--db', db, '--json', ...args], { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!).session;
+}
+
+before(async () => {
+  const leaker = buildCTarget('leaker');
+  const [leak, hostile] = await Promise.all([
+    record(['--duration', '35s', '--', leaker, 'heap']),
+    record(['--duration', '4s', '--', leaker, 'mapfile', hostilePath, hostileArgument]),
+  ]);
+  for (const [name, session] of [['leak', leak], ['hostile', hostile]] as const) {
+    reports[name] = path.join(dir, `${name}.html`);
+    const result = await runCli(['report', String(session), '--db', db, '-o', reports[name]]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `report written to ${reports[name]}\n`);
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens a report, collecting console errors and uncaught exceptions; fails on any network request. */
+async function open(file: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('request', (request) => !request.url().startsWith('file:') && requests.push(request.url()));
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(() => document.querySelectorAll('canvas').length > 0);
+  return { page, errors, requests };
+}
+
+test('a leaking session: no errors, no network, every chart drawn, the verdict readable in seconds', async () => {
+  const { page, errors, requests } = await open(reports.leak);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests, [], 'self-contained: nothing is fetched');
+  // Each chart canvas has pixels drawn on it (not blank).
+  const drawn = await page.$$eval('canvas', (canvases) =>
+    canvases.map((canvas) => {
+      const { width, height } = canvas;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+      return { id: canvas.id, painted, total: width * height };
+    }),
+  );
+  assert.equal(drawn.length, 6, JSON.stringify(drawn.map((d) => d.id)));
+  for (const d of drawn) assert.ok(d.painted > d.total * 0.01, `${d.id}: ${d.painted} painted pixels`);
+  const headline = await page.textContent('h1');
+  assert.match(headline!, /Leaking: Heap at [\d.]+ (MiB|GiB)\/h/);
+  const heapCard = await page.textContent('.card.leak');
+  assert.match(heapCard!, /Heap\s+LEAK/);
+  assert.match(heapCard!, /Heap grew .*steadily, no plateau/);
+  const regions = await page.textContent('#regions');
+  assert.match(regions!, /\[heap\]/);
+  // The time-range control narrows every chart.
+  await page.fill('#zoom-from', '500');
+  const ranges = await page.evaluate(() => (window as unknown as { Chart: { instances: Record<string, { scales: { x: { min: number } } }> } }).Chart.instances);
+  for (const chart of Object.values(ranges)) assert.ok(chart.scales.x.min > 10, 'zoomed in');
+  await page.close();
+});
+
+test('hostile file names and command lines render as text, never run', async () => {
+  const { page, errors } = await open(reports.hostile);
+  assert.deepEqual(errors, []);
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  assert.equal(await page.locator('img').count(), 0);
+  const command = await page.textContent('.command');
+  assert.ok(command!.includes(hostileArgument), command!);
+  const regions = await page.textContent('#regions');
+  assert.ok(regions!.includes(path.basename(hostilePath)), 'the mapped file is listed by its (hostile) name');
+  await page.close();
+});
+
+test('the report is one modest file', () => {
+  assert.ok(statSync(reports.leak).size < 2 * 1024 * 1024);
+});

@@ -3,29 +3,19 @@
  * against dumping the same series as plain JSON (what a report without downsampling would have to carry).
  * Run: npm run bench
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ANALYZED_TYPES } from '../src/analysis/session.js';
-import { regionGrowth, sessionSeries, typeTotalsAtLastTick } from '../src/db/read.js';
+import { chartJsSource, reportModel } from '../src/cli/analysis.js';
+import { sessionSeries } from '../src/db/read.js';
 import { renderReport } from '../src/report/html.js';
-import { analyseStoredSession } from '../src/cli/analysis.js';
 import { medianTime, syntheticSession } from './synthetic-session.js';
 
 const { db, dir, cleanup } = syntheticSession();
 try {
-  const chartJs = readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  const chartJs = chartJsSource();
   const file = path.join(dir, 'report.html');
   const render = () => {
-    const analysed = analyseStoredSession(db, 1, 'bench.db', ANALYZED_TYPES);
-    const s = analysed.session;
-    const html = renderReport({
-      session: { id: 1, command: s.command, label: s.label, pid: s.targetPid, host: s.host, platform: s.platform, mode: s.mode, startedAt: s.startedAt,
-        endedAt: s.endedAt, endReason: s.endReason, exitCode: s.exitCode, schedule: 'every 1000 ms', limit: null },
-      samples: analysed.samples, durationSeconds: analysed.durationSeconds, findings: analysed.findings,
-      t: analysed.series.t, committed: analysed.series.committed, totalWs: analysed.series.totalWs,
-      latest: typeTotalsAtLastTick(db, 1), regions: regionGrowth(db, 1, 0).slice(0, 20),
-    }, chartJs);
+    const html = renderReport(reportModel(db, 1, 'bench.db'), chartJs);
     writeFileSync(file, html);
     return html.length;
   };

@@ -310,6 +310,10 @@ test('demo runs the bundled leaking program under run and finds its leaks', asyn
   assert.match(result.stdout, /^Heap +LEAK /m);
   assert.match(result.stdout, /^Managed Heap +LEAK /m);
   assert.match(result.stdout, /^Stack +no leak /m);
+  const report = /^The report with charts: (.*) \(open it in a browser\)$/m.exec(result.stdout);
+  assert.ok(report, result.stdout);
+  assert.equal(report[1], path.join(dir, 'leakwatch-demo-report.html'), 'the report goes next to the database');
+  assert.match(readFileSync(report[1], 'utf8'), /<title>leakwatch session 1<\/title>/);
   assert.deepEqual(query(db, 'SELECT label, mode, end_reason FROM sessions'), [{ label: 'demo', mode: 'run', end_reason: 'duration' }]);
 });
 

@@ -1,9 +1,15 @@
-/** Wiring shared by `analyze` and `demo`: a stored session's series and regions into the analysis. */
+/** Wiring shared by `analyze`, `report` and `demo`: a stored session into the analysis and the report. */
 import { analyzeSession } from '../analysis/session.js';
 import type { Finding } from '../analysis/types.js';
 import type { MemoryLimit, MemoryType } from '../collector/types.js';
 import type { Db } from '../db/open.js';
-import { loadSession, regionGrowth, sessionSeries, type SessionRow, type SessionSeries } from '../db/read.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ANALYZED_TYPES } from '../analysis/session.js';
+import { loadSession, regionGrowth, sessionSeries, typeTotalsAtLastTick, type SessionRow, type SessionSeries } from '../db/read.js';
+import type { ReportModel } from '../report/html.js';
+import { formatBytes } from '../units.js';
 
 export interface AnalysedSession {
   session: SessionRow;
@@ -22,4 +28,43 @@ export function analyseStoredSession(db: Db, id: number, file: string, types: re
   const findings = analyzeSession({ ...data, limit }, types, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
   return { session, series: data, samples: data.t.length, durationSeconds, findings };
+}
+
+// The report's regions table shows this many of the largest growths.
+const REGION_ROWS = 20;
+
+/** Everything the HTML report shows about a stored session. */
+export function reportModel(db: Db, id: number, file: string): ReportModel {
+  const analysed = analyseStoredSession(db, id, file, ANALYZED_TYPES);
+  const { session, series } = analysed;
+  return {
+    session: {
+      id,
+      command: session.command,
+      label: session.label,
+      pid: session.targetPid,
+      host: session.host,
+      platform: session.platform,
+      mode: session.mode,
+      startedAt: session.startedAt,
+      endedAt: session.endedAt,
+      endReason: session.endReason,
+      exitCode: session.exitCode,
+      schedule: session.cron ? `cron "${session.cron}"` : `every ${session.intervalMs} ms`,
+      limit: session.limitBytes === null ? null : `${formatBytes(session.limitBytes)} (${session.limitSource})`,
+    },
+    samples: analysed.samples,
+    durationSeconds: analysed.durationSeconds,
+    findings: analysed.findings,
+    t: series.t,
+    committed: series.committed,
+    totalWs: series.totalWs,
+    latest: typeTotalsAtLastTick(db, id),
+    regions: regionGrowth(db, id, series.t[0] ?? 0).filter((r) => r.growthBytes !== 0).slice(0, REGION_ROWS),
+  };
+}
+
+/** chart.js's UMD bundle, inlined into reports (read from next to its CommonJS entry: the file is not exported). */
+export function chartJsSource(): string {
+  return readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }

@@ -1,15 +1,17 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
 import { analyseStoredSession } from '../analysis.js';
 import { findingsTable } from '../../report/text.js';
 import { record, type WatchOptions } from '../recording.js';
+import { writeReport } from './report.js';
 
 const DEMO_TARGET = fileURLToPath(new URL('../../../../demo/leaky-server.mjs', import.meta.url));
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the bundled leaking demo program under `run`, then analyse the session')
+    .description('run the bundled leaking demo program under `run`, analyse the session and write its HTML report')
     .option('--duration <duration>', 'how long to watch it (a V8 heap needs a few GC cycles to judge)', '60s')
     .option('--every <interval>', 'sample interval', '250ms')
     .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
@@ -26,9 +28,11 @@ export function demoCommand(): Command {
       const db = openForRead(options.db);
       try {
         const { findings } = analyseStoredSession(db, result.session, options.db, ANALYZED_TYPES);
-        process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n\nSee it again with: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
+        process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
       } finally {
         db.$client.close();
       }
+      const report = await writeReport(result.session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
+      process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
     });
 }

@@ -3,7 +3,8 @@
  * console errors, every chart drawn, the verdicts readable, and hostile strings from the target shown as text.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -106,4 +107,39 @@ test('hostile file names and command lines render as text, never run', async () 
 
 test('the report is one modest file', () => {
   assert.ok(statSync(reports.leak).size < 2 * 1024 * 1024);
+});
+
+/** Decodes enough of a PNG to check it: signature, size, and image data that is not one flat colour. */
+function inspectPng(file: string): { width: number; height: number; distinctBytes: number } {
+  const png = readFileSync(file);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${file} is a PNG`);
+  const idat: Buffer[] = [];
+  let width = 0;
+  let height = 0;
+  for (let pos = 8; pos < png.length; ) {
+    const length = png.readUInt32BE(pos);
+    const type = png.toString('latin1', pos + 4, pos + 8);
+    const body = png.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IHDR') {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+    }
+    if (type === 'IDAT') idat.push(body);
+    pos += 12 + length;
+  }
+  const pixels = inflateSync(Buffer.concat(idat));
+  return { width, height, distinctBytes: new Set(pixels).size };
+}
+
+test('--png writes every chart as a PNG that decodes and is not blank', async () => {
+  const pngDir = path.join(dir, 'charts');
+  const result = await runCli(['report', '1', '--db', db, '-o', path.join(dir, 'again.html'), '--png', pngDir]);
+  assert.equal(result.code, 0, result.stderr);
+  const files = readdirSync(pngDir).sort();
+  assert.deepEqual(files, ['heap', 'managedHeap', 'private', 'stack', 'stacked', 'ws'].map((c) => `session-1-${c}.png`).sort());
+  for (const file of files) {
+    const png = inspectPng(path.join(pngDir, file));
+    assert.deepEqual([png.width, png.height], [1200, 500]);
+    assert.ok(png.distinctBytes > 20, `${file}: only ${png.distinctBytes} distinct byte values`);
+  }
 });

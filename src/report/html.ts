@@ -86,34 +86,67 @@ function trendLine(t: number[], v: number[], finding: Finding) {
   return { line: to(finding.slopeBytesPerHour), lo: to(finding.ci[0]), hi: to(finding.ci[1]) };
 }
 
-function chartData(model: ReportModel) {
-  const points = (v: number[]) => {
+type Point = { x: number; y: number };
+
+/** A chart as chart.js configuration, pure JSON: the page (and the PNG renderer) add the formatting callbacks. */
+export interface ChartSpec {
+  id: string;
+  title: string;
+  stacked: boolean;
+  datasets: Record<string, unknown>[];
+}
+
+const line = (label: string, data: Point[], colour: string, extra: Record<string, unknown> = {}) => ({
+  label,
+  data,
+  borderColor: colour,
+  backgroundColor: `${colour}66`,
+  pointRadius: 0,
+  borderWidth: 1.5,
+  ...extra,
+});
+
+/** Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed. */
+export function chartSpecs(model: ReportModel): ChartSpec[] {
+  const points = (v: number[]): Point[] => {
     const d = lttb(model.t, v, DISPLAY_POINTS);
     return d.x.map((x, i) => ({ x, y: d.y[i] }));
   };
-  const stacked = ANALYZED_TYPES.map((type) => ({ type, label: TYPE_LABELS[type], colour: TYPE_COLOURS[type], points: points(model.committed[type]) }));
-  const gated = GATED_TYPES.map((type) => {
+  const stacked: ChartSpec = {
+    id: 'stacked',
+    title: 'Committed memory by type',
+    stacked: true,
+    // The first area fills down to zero, each next one down to the one below it.
+    datasets: ANALYZED_TYPES.map((type, i) => line(TYPE_LABELS[type], points(model.committed[type]), TYPE_COLOURS[type], { fill: i === 0 ? 'origin' : '-1' })),
+  };
+  const gated = GATED_TYPES.map((type): ChartSpec => {
     const finding = model.findings.find((f) => f.type === type);
-    const growing = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected');
-    return {
-      type,
-      label: TYPE_LABELS[type],
-      colour: TYPE_COLOURS[type],
-      verdict: finding ? VERDICT_TEXT[finding.verdict] : 'not analysed',
-      points: points(model.committed[type]),
-      trend: growing ? trendLine(model.t, model.committed[type], finding) : undefined,
-      onset: growing ? finding.onsetSeconds : null,
-    };
+    const verdict = finding ? VERDICT_TEXT[finding.verdict] : 'not analysed';
+    const samples = points(model.committed[type]);
+    const datasets = [line(`${TYPE_LABELS[type]} (${verdict})`, samples, TYPE_COLOURS[type])];
+    const trend = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected') ? trendLine(model.t, model.committed[type], finding) : undefined;
+    if (trend) {
+      datasets.push(line('trend', trend.line, '#111827', { borderDash: [6, 4], borderWidth: 2 }));
+      datasets.push(line('95% band', trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
+      datasets.push(line('95% band (upper)', trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
+      if (finding!.onsetSeconds !== null && samples.length > 0) {
+        const ys = samples.map((p) => p.y);
+        const onset = finding!.onsetSeconds;
+        datasets.push(line('onset', [{ x: onset, y: Math.min(...ys) }, { x: onset, y: Math.max(...ys) }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
+      }
+    }
+    return { id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets };
   });
   const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
   const wsTicks = model.t.flatMap((_, i) => (model.totalWs[i] === null ? [] : [i]));
   const ws = lttb(wsTicks.map((i) => model.t[i]), wsTicks.map((i) => model.totalWs[i]!), DISPLAY_POINTS);
-  return {
-    duration: model.t.length > 0 ? model.t[model.t.length - 1] : 0,
-    stacked,
-    gated,
-    workingSet: { committed: points(committedTotal), ws: ws.x.map((x, i) => ({ x, y: ws.y[i] })) },
+  const workingSet: ChartSpec = {
+    id: 'ws',
+    title: 'Working set and committed memory',
+    stacked: false,
+    datasets: [line('committed', points(committedTotal), '#1f2937'), line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb')],
   };
+  return [stacked, ...gated, workingSet];
 }
 
 const cell = (text: string, className = '') => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
@@ -206,7 +239,7 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
 <section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
 <section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
 <footer>Made by leakwatch. Every statistic uses all ${model.samples} samples; the charts draw at most ${DISPLAY_POINTS} points per line.</footer>
-<script type="application/json" id="report-data">${scriptJson(chartData(model))}</script>
+<script type="application/json" id="report-data">${scriptJson({ duration: model.t.length > 0 ? model.t[model.t.length - 1] : 0, charts: chartSpecs(model) })}</script>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
@@ -244,24 +277,14 @@ const xAxis = { type: 'linear', min: 0, max: data.duration, title: { display: tr
 const yAxis = (stacked) => ({ stacked, beginAtZero: stacked, title: { display: true, text: 'committed' }, ticks: { callback: (v) => bytes(v) } });
 const tooltip = { callbacks: { title: (items) => items.length ? elapsed(items[0].parsed.x) : '', label: (item) => item.dataset.label + ': ' + bytes(item.parsed.y) } };
 const common = { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, plugins: { tooltip, decimation: { enabled: false } } };
-const charts = [];
-function line(label, points, colour, extra) { return Object.assign({ label, data: points, borderColor: colour, backgroundColor: colour + '66', pointRadius: 0, borderWidth: 1.5 }, extra || {}); }
-// Stacked areas: the first fills down to zero, each next one down to the one below it.
-charts.push(new Chart(document.getElementById('chart-stacked'), { type: 'line', data: { datasets: data.stacked.map((s, i) => line(s.label, s.points, s.colour, { fill: i === 0 ? 'origin' : '-1' })) }, options: Object.assign({}, common, { scales: { x: Object.assign({}, xAxis), y: yAxis(true) } }) }));
-for (const g of data.gated) {
-  const sets = [line(g.label + ' (' + g.verdict + ')', g.points, g.colour)];
-  if (g.trend) {
-    sets.push(line('trend', g.trend.line, '#111827', { borderDash: [6, 4], borderWidth: 2 }));
-    sets.push(line('95% band', g.trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
-    sets.push(line('95% band (upper)', g.trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
-  }
-  if (g.onset !== null && g.points.length) {
-    const ys = g.points.map((p) => p.y);
-    sets.push(line('onset', [{ x: g.onset, y: Math.min(...ys) }, { x: g.onset, y: Math.max(...ys) }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
-  }
-  charts.push(new Chart(document.getElementById('chart-' + g.type), { type: 'line', data: { datasets: sets }, options: Object.assign({}, common, { plugins: Object.assign({}, common.plugins, { title: { display: true, text: g.label + ': ' + g.verdict } }), scales: { x: Object.assign({}, xAxis), y: yAxis(false) } }) }));
-}
-charts.push(new Chart(document.getElementById('chart-ws'), { type: 'line', data: { datasets: [line('committed', data.workingSet.committed, '#1f2937'), line('working set (resident)', data.workingSet.ws, '#2563eb')] }, options: Object.assign({}, common, { scales: { x: Object.assign({}, xAxis), y: yAxis(false) } }) }));
+const charts = data.charts.map((spec) => new Chart(document.getElementById('chart-' + spec.id), {
+  type: 'line',
+  data: { datasets: spec.datasets },
+  options: Object.assign({}, common, {
+    plugins: Object.assign({}, common.plugins, { title: { display: spec.id !== 'stacked' && spec.id !== 'ws', text: spec.title } }),
+    scales: { x: Object.assign({}, xAxis), y: yAxis(spec.stacked) },
+  }),
+}));
 const from = document.getElementById('zoom-from');
 const to = document.getElementById('zoom-to');
 const range = document.getElementById('zoom-range');

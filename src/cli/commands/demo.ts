@@ -32,7 +32,7 @@ export function demoCommand(): Command {
       } finally {
         db.$client.close();
       }
-      const report = await writeReport(result.session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
+      const [report] = await writeReport(result.session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
       process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
     });
 }

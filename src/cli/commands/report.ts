@@ -6,19 +6,26 @@ import { parseSessionId } from '../options.js';
 interface ReportOptions {
   db: string;
   output?: string;
+  png?: string;
 }
 
-/** Writes the HTML report of a stored session; returns where it went. */
-export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`): Promise<string> {
-  const [{ openForRead }, { chartJsSource, reportModel }, { renderReport }] = await Promise.all([
+/** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
+export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string): Promise<string[]> {
+  const [{ openForRead }, { chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([
     import('../../db/open.js'),
     import('../analysis.js'),
     import('../../report/html.js'),
   ]);
   const db = openForRead(dbFile);
   let html: string;
+  let pngs: string[] = [];
   try {
-    html = renderReport(reportModel(db, id, dbFile), chartJsSource());
+    const model = reportModel(db, id, dbFile);
+    if (pngDir !== undefined) {
+      const { writePngs } = await import('../../report/png.js');
+      pngs = await writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
+    }
+    html = renderReport(model, chartJsSource());
   } finally {
     db.$client.close();
   }
@@ -27,7 +34,7 @@ export async function writeReport(id: number, dbFile: string, output = `leakwatc
   } catch (error) {
     throw new LeakwatchError(`cannot write ${output}: ${(error as Error).message}`);
   }
-  return output;
+  return [output, ...pngs];
 }
 
 export function reportCommand(): Command {
@@ -36,8 +43,9 @@ export function reportCommand(): Command {
     .argument('<session>', 'session id', parseSessionId)
     .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
     .option('-o, --output <file>', 'where to write the report (default: leakwatch-session-<id>.html)')
+    .option('--png <dir>', 'also write every chart as a PNG file into this directory (needs the optional canvas package)')
     .action(async (id: number, options: ReportOptions) => {
-      const output = await writeReport(id, options.db, options.output);
-      process.stdout.write(`report written to ${output}\n`);
+      const [output, ...pngs] = await writeReport(id, options.db, options.output, options.png);
+      process.stdout.write(`report written to ${output}\n${pngs.map((f) => `chart written to ${f}\n`).join('')}`);
     });
 }

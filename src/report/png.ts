@@ -1,0 +1,50 @@
+/**
+ * The report's charts as PNG files, for tickets and CI artefacts. chartjs-node-canvas needs the native `canvas`
+ * package, an optional dependency (it compiles against cairo): where it is missing, --png says so in one line.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LeakwatchError } from '../errors.js';
+import { formatBytes, formatElapsed } from '../units.js';
+import type { ChartSpec } from './html.js';
+
+const WIDTH = 1200;
+const HEIGHT = 500;
+
+async function loadRenderer() {
+  try {
+    const { ChartJSNodeCanvas } = await import('chartjs-node-canvas');
+    return new ChartJSNodeCanvas({ width: WIDTH, height: HEIGHT, backgroundColour: 'white' });
+  } catch (error) {
+    throw new LeakwatchError(
+      `--png needs the optional packages chartjs-node-canvas and canvas, which are not usable here (${(error as Error).message.split('\n')[0]}); ` +
+        'install the cairo libraries (Debian: apt-get install libcairo2-dev libpango1.0-dev libgif-dev libjpeg-dev librsvg2-dev) and run npm install again',
+    );
+  }
+}
+
+/** Writes one PNG per chart into `dir` (created if needed); returns the files. */
+export async function writePngs(specs: ChartSpec[], durationSeconds: number, dir: string, prefix: string): Promise<string[]> {
+  const renderer = await loadRenderer();
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const spec of specs) {
+    const buffer = await renderer.renderToBuffer({
+      type: 'line',
+      data: { datasets: spec.datasets as never[] },
+      options: {
+        animation: false,
+        parsing: false,
+        plugins: { title: { display: true, text: spec.title }, legend: { position: 'top' } },
+        scales: {
+          x: { type: 'linear', min: 0, max: durationSeconds, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => formatElapsed(Number(v) * 1000) } },
+          y: { stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: 'committed' }, ticks: { callback: (v) => formatBytes(Number(v)) } },
+        },
+      },
+    });
+    const file = path.join(dir, `${prefix}-${spec.id}.png`);
+    writeFileSync(file, buffer);
+    files.push(file);
+  }
+  return files;
+}

@@ -158,3 +158,18 @@ test('analyzeTrend on the canonical shapes', () => {
   assert.equal(verdictOf(series(20, 1, (t) => t * MiB)).verdict, 'insufficient-data', 'too few samples');
   assert.equal(verdictOf(series(40, 0.5, (t) => t * MiB)).verdict, 'insufficient-data', 'too short a time');
 });
+
+test('compareFindings: a regression only when B is significantly faster and growing', async () => {
+  const { compareFindings } = await import('../src/analysis/compare.js');
+  const finding = (verdict: 'leak' | 'no-leak' | 'insufficient-data', rate: number, lo: number, hi: number) => ({
+    type: 'heap' as const, verdict, slopeBytesPerHour: rate, ci: [lo, hi] as [number, number], onsetSeconds: null,
+    growthBytes: 0, timeToLimitSeconds: null, confidence: 1, explanation: '', topRegions: [],
+  });
+  const flat = finding('no-leak', 0, -MiB, MiB);
+  const leak = finding('leak', 50 * MiB, 45 * MiB, 55 * MiB);
+  assert.equal(compareFindings(flat, leak).change, 'regression');
+  assert.match(compareFindings(flat, leak).sentence, /^Heap grows faster in B: 50\.0 MiB\/h .* a regression\.$/);
+  assert.equal(compareFindings(leak, flat).change, 'improvement');
+  assert.equal(compareFindings(leak, finding('leak', 52 * MiB, 47 * MiB, 57 * MiB)).change, 'same');
+  assert.equal(compareFindings(finding('insufficient-data', 0, 0, 0), leak).change, 'unknown');
+});

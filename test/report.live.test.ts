@@ -20,6 +20,7 @@ const hostilePath = path.join(dir, '<img\fsrc=x\fonerror=window.__pwned=1>.bin')
 const hostileArgument = '</script><script>window.__pwned=2</script>';
 let browser: Browser;
 const reports: Record<'leak' | 'hostile', string> = { leak: '', hostile: '' };
+const sessions: Record<'leak' | 'hostile', number> = { leak: 0, hostile: 0 };
 
 async function record(args: string[]): Promise<number> {
   const run = await runCli(['run', '--every', '200ms', '--db', db, '--json', ...args], { timeoutMs: 120_000 });
@@ -31,8 +32,9 @@ before(async () => {
   const leaker = buildCTarget('leaker');
   const [leak, hostile] = await Promise.all([
     record(['--duration', '35s', '--', leaker, 'heap']),
-    record(['--duration', '4s', '--', leaker, 'mapfile', hostilePath, hostileArgument]),
+    record(['--duration', '35s', '--', leaker, 'mapfile', hostilePath, hostileArgument]),
   ]);
+  Object.assign(sessions, { leak, hostile });
   for (const [name, session] of [['leak', leak], ['hostile', hostile]] as const) {
     reports[name] = path.join(dir, `${name}.html`);
     const result = await runCli(['report', String(session), '--db', db, '-o', reports[name]]);
@@ -142,4 +144,20 @@ test('--png writes every chart as a PNG that decodes and is not blank', async ()
     assert.deepEqual([png.width, png.height], [1200, 500]);
     assert.ok(png.distinctBytes > 20, `${file}: only ${png.distinctBytes} distinct byte values`);
   }
+});
+
+test('--compare: B leaking where A does not is a regression, said in words and drawn overlaid', async () => {
+  const file = path.join(dir, 'compare.html');
+  const result = await runCli(['report', '--compare', String(sessions.hostile), String(sessions.leak), '--db', db, '-o', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `comparison written to ${file}\n`);
+  const { page, errors } = await open(file);
+  assert.deepEqual(errors, []);
+  assert.match((await page.textContent('h1'))!, /B leaks more than A in 1 type/);
+  assert.match((await page.textContent('#differences'))!, /Heap grows faster in B: .* — a regression\./);
+  assert.equal(await page.locator('canvas').count(), 4);
+  await page.close();
+  const usage = await runCli(['report', '--compare', '1', '--db', db]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--compare needs exactly two session ids, got 1/);
 });

@@ -5,6 +5,7 @@
  */
 import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TypeTotals } from '../collector/types.js';
 import { GATED_TYPES, ANALYZED_TYPES } from '../analysis/session.js';
+import { compareFindings } from '../analysis/compare.js';
 import type { Finding, RegionGrowth } from '../analysis/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 import { lttb } from './lttb.js';
@@ -206,13 +207,8 @@ function latestTable(latest: Record<MemoryType, TypeTotals>): string {
   return `<table><thead><tr><th>Type</th>${columns.map((c) => `<th>${COLUMN_NAMES[c]}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-export function renderReport(model: ReportModel, chartJsSource: string): string {
-  const gatedFindings = model.findings.filter((f) => (GATED_TYPES as readonly MemoryType[]).includes(f.type));
-  const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
-  const headline = leaking.length > 0
-    ? `Leaking: ${leaking.map((f) => `${TYPE_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
-    : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
-  const title = `leakwatch session ${model.session.id}`;
+/** The page around the sections: head, style, the data block and the scripts. */
+function page(title: string, sections: string, data: { duration: number; charts: ChartSpec[] }, chartJsSource: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -222,29 +218,84 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
 <style>${STYLE}</style>
 </head>
 <body>
-<header>
-  <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
-  <p class="command">${escapeHtml(model.session.command)}</p>
-</header>
-<section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
-<section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
-<section id="zoom" class="controls"><h2>Time range</h2>
-  <label>From <input type="range" id="zoom-from" min="0" max="1000" value="0"></label>
-  <label>To <input type="range" id="zoom-to" min="0" max="1000" value="1000"></label>
-  <output id="zoom-range"></output> <button type="button" id="zoom-reset">Whole session</button>
-</section>
-<section id="committed"><h2>Committed memory by type</h2><div class="chart"><canvas id="chart-stacked" aria-label="Committed memory by type, stacked"></canvas></div></section>
-<section id="gated"><h2>Leak-prone types: samples, trend and its 95% band, onset</h2><div class="grid">${GATED_TYPES.map((t) => `<div class="chart"><canvas id="chart-${t}" aria-label="${escapeHtml(TYPE_LABELS[t])} committed memory"></canvas></div>`).join('')}</div></section>
-<section id="working-set"><h2>Working set and committed memory (all types)</h2><div class="chart"><canvas id="chart-ws" aria-label="Working set and committed memory"></canvas></div></section>
-<section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
-<section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
-<footer>Made by leakwatch. Every statistic uses all ${model.samples} samples; the charts draw at most ${DISPLAY_POINTS} points per line.</footer>
-<script type="application/json" id="report-data">${scriptJson({ duration: model.t.length > 0 ? model.t[model.t.length - 1] : 0, charts: chartSpecs(model) })}</script>
+${sections}
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>
 `;
+}
+
+const ZOOM_CONTROLS = `<section id="zoom" class="controls"><h2>Time range</h2>
+  <label>From <input type="range" id="zoom-from" min="0" max="1000" value="0"></label>
+  <label>To <input type="range" id="zoom-to" min="0" max="1000" value="1000"></label>
+  <output id="zoom-range"></output> <button type="button" id="zoom-reset">Whole session</button>
+</section>`;
+
+const canvas = (spec: ChartSpec) => `<div class="chart"><canvas id="chart-${escapeHtml(spec.id)}" aria-label="${escapeHtml(spec.title)}"></canvas></div>`;
+
+export function renderReport(model: ReportModel, chartJsSource: string): string {
+  const gatedFindings = model.findings.filter((f) => (GATED_TYPES as readonly MemoryType[]).includes(f.type));
+  const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
+  const headline = leaking.length > 0
+    ? `Leaking: ${leaking.map((f) => `${TYPE_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
+    : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
+  const title = `leakwatch session ${model.session.id}`;
+  const charts = chartSpecs(model);
+  const [stacked, ...rest] = charts;
+  const workingSet = rest.pop()!;
+  const sections = `<header>
+  <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
+  <p class="command">${escapeHtml(model.session.command)}</p>
+</header>
+<section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
+<section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
+${ZOOM_CONTROLS}
+<section id="committed"><h2>Committed memory by type</h2>${canvas(stacked)}</section>
+<section id="gated"><h2>Leak-prone types: samples, trend and its 95% band, onset</h2><div class="grid">${rest.map(canvas).join('')}</div></section>
+<section id="working-set"><h2>Working set and committed memory (all types)</h2>${canvas(workingSet)}</section>
+<section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
+<section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
+<footer>Made by leakwatch. Every statistic uses all ${model.samples} samples; the charts draw at most ${DISPLAY_POINTS} points per line.</footer>`;
+  return page(title, sections, { duration: model.t.length > 0 ? model.t[model.t.length - 1] : 0, charts }, chartJsSource);
+}
+
+/**
+ * Two sessions side by side (e.g. build N against N+1): per leak-prone type both verdicts and rates, the difference
+ * in words, and both series overlaid on elapsed time.
+ */
+export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: string): string {
+  const title = `leakwatch: session ${a.session.id} (A) vs session ${b.session.id} (B)`;
+  const rows = GATED_TYPES.map((type) => {
+    const fa = a.findings.find((f) => f.type === type)!;
+    const fb = b.findings.find((f) => f.type === type)!;
+    const { change, sentence } = compareFindings(fa, fb);
+    const rate = (f: Finding) => `${VERDICT_TEXT[f.verdict]}, ${formatBytes(f.slopeBytesPerHour)}/h (${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h)`;
+    return { change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(TYPE_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
+  });
+  const regressions = rows.filter((r) => r.change === 'regression').length;
+  const headline = regressions > 0 ? `B leaks more than A in ${regressions} type${regressions > 1 ? 's' : ''}` : 'No type grows significantly faster in B';
+  const overlay = (model: ReportModel, tag: string, dash: number[]) => (type: MemoryType) => {
+    const d = lttb(model.t, model.committed[type], DISPLAY_POINTS);
+    return line(`${TYPE_LABELS[type]} ${tag}`, d.x.map((x, i) => ({ x, y: d.y[i] })), TYPE_COLOURS[type], { borderDash: dash });
+  };
+  const charts: ChartSpec[] = GATED_TYPES.map((type) => ({
+    id: type,
+    title: `${TYPE_LABELS[type]}: A (solid) and B (dashed)`,
+    stacked: false,
+    datasets: [overlay(a, `A (session ${a.session.id})`, [])(type), overlay(b, `B (session ${b.session.id})`, [6, 4])(type)],
+  }));
+  const facts = (m: ReportModel, tag: string) => `<h3>${tag}: session ${m.session.id}</h3>${sessionFacts(m)}`;
+  const sections = `<header><h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1></header>
+<section id="differences"><h2>Differences</h2>
+<table><thead><tr><th>Type</th><th>A: session ${a.session.id}</th><th>B: session ${b.session.id}</th><th>Change</th></tr></thead><tbody>${rows.map((r) => r.row).join('')}</tbody></table>
+<ul class="sentences">${rows.map((r) => `<li>${escapeHtml(r.sentence)}</li>`).join('')}</ul></section>
+${ZOOM_CONTROLS}
+<section id="gated"><h2>Leak-prone types, aligned on elapsed time</h2><div class="grid">${charts.map(canvas).join('')}</div></section>
+<section id="facts"><h2>Sessions</h2>${facts(a, 'A')}${facts(b, 'B')}</section>`;
+  const duration = Math.max(a.t.at(-1) ?? 0, b.t.at(-1) ?? 0);
+  return page(title, sections, { duration, charts }, chartJsSource);
 }
 
 const STYLE = `
@@ -262,7 +313,7 @@ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; pad
 td.num { text-align: right; font-variant-numeric: tabular-nums; } td.details { font-family: ui-monospace, monospace; word-break: break-all; }
 .facts th { width: 180px; color: #6b7280; font-weight: 500; }
 .chart { position: relative; height: 320px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
-.controls label { margin-right: 16px; } footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
+.controls label { margin-right: 16px; } td.change.regression { color: #b91c1c; font-weight: 700; } td.change.improvement { color: #047857; } footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
 @media print { .controls { display: none; } .chart { height: 260px; break-inside: avoid; } section { break-inside: avoid-page; } }
 `;
 

@@ -7,6 +7,7 @@ interface ReportOptions {
   db: string;
   output?: string;
   png?: string;
+  compare?: string[];
 }
 
 /** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
@@ -29,23 +30,54 @@ export async function writeReport(id: number, dbFile: string, output = `leakwatc
   } finally {
     db.$client.close();
   }
-  try {
-    writeFileSync(output, html);
-  } catch (error) {
-    throw new LeakwatchError(`cannot write ${output}: ${(error as Error).message}`);
-  }
+  writeOutput(output, html);
   return [output, ...pngs];
+}
+
+/** Writes the side-by-side HTML comparison of two stored sessions; returns where it went. */
+async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`): Promise<string> {
+  const [{ openForRead }, { chartJsSource, reportModel }, { renderComparison }] = await Promise.all([
+    import('../../db/open.js'),
+    import('../analysis.js'),
+    import('../../report/html.js'),
+  ]);
+  const db = openForRead(dbFile);
+  let html: string;
+  try {
+    html = renderComparison(reportModel(db, a, dbFile), reportModel(db, b, dbFile), chartJsSource());
+  } finally {
+    db.$client.close();
+  }
+  writeOutput(output, html);
+  return output;
+}
+
+function writeOutput(file: string, content: string): void {
+  try {
+    writeFileSync(file, content);
+  } catch (error) {
+    throw new LeakwatchError(`cannot write ${file}: ${(error as Error).message}`);
+  }
 }
 
 export function reportCommand(): Command {
   return new Command('report')
     .description('write a self-contained HTML report of a session: verdicts, charts, regions, latest sample')
-    .argument('<session>', 'session id', parseSessionId)
+    .argument('[session]', 'session id')
     .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
     .option('-o, --output <file>', 'where to write the report (default: leakwatch-session-<id>.html)')
     .option('--png <dir>', 'also write every chart as a PNG file into this directory (needs the optional canvas package)')
-    .action(async (id: number, options: ReportOptions) => {
-      const [output, ...pngs] = await writeReport(id, options.db, options.output, options.png);
+    .option('--compare <sessions...>', 'two session ids, A then B (e.g. build N and N+1): a side-by-side report instead')
+    .action(async (sessionText: string | undefined, options: ReportOptions) => {
+      if (options.compare) {
+        const ids = [...(sessionText === undefined ? [] : [sessionText]), ...options.compare].map(parseSessionId);
+        if (ids.length !== 2) throw new LeakwatchError(`--compare needs exactly two session ids, got ${ids.length}`);
+        if (options.png) throw new LeakwatchError('--png cannot be used with --compare');
+        process.stdout.write(`comparison written to ${await writeComparison(ids[0], ids[1], options.db, options.output)}\n`);
+        return;
+      }
+      if (sessionText === undefined) throw new LeakwatchError('report needs a session id (or --compare <A> <B>)');
+      const [output, ...pngs] = await writeReport(parseSessionId(sessionText), options.db, options.output, options.png);
       process.stdout.write(`report written to ${output}\n${pngs.map((f) => `chart written to ${f}\n`).join('')}`);
     });
 }

@@ -1,6 +1,7 @@
 /** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
 import { TOTAL_COLUMNS, type TotalColumn } from '../collector/types.js';
 import { LeakwatchError } from '../errors.js';
+import { parseDuration } from '../watch/schedule.js';
 
 /** `--sort committed`, `--sort total-ws`, `--sort totalWs`: any spelling of a column name. */
 export function parseSortColumn(text: string): TotalColumn {
@@ -14,4 +15,16 @@ export function parseSortColumn(text: string): TotalColumn {
 export function parseSessionId(text: string): number {
   if (!/^\d+$/.test(text)) throw new LeakwatchError(`session must be a session id (a positive integer), got '${text}'`);
   return Number(text);
+}
+
+/**
+ * A point in a session: a duration after its start (`10m`, `2h`) or an ISO timestamp. Returns seconds since start.
+ */
+export function parseTimePoint(text: string, option: string, sessionStartMs: number): number {
+  if (/^\d{4}-\d\d-\d\d/.test(text)) {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) throw new LeakwatchError(`${option} needs a duration after the start (10m, 2h) or an ISO time, got '${text}'`);
+    return (ms - sessionStartMs) / 1000;
+  }
+  return parseDuration(text, option) / 1000;
 }

@@ -1,0 +1,177 @@
+/** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
+import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
+import { LeakwatchError } from '../../errors.js';
+import type { Aggregate, Table } from '../../history/resample.js';
+import { formatBytes, formatElapsed } from '../../units.js';
+import { parseDuration } from '../../watch/schedule.js';
+import { parseSessionId, parseTimePoint } from '../options.js';
+
+const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
+
+async function withDatabase<T>(file: string, use: (db: import('../../db/open.js').Db) => T | Promise<T>): Promise<T> {
+  const { openForRead } = await import('../../db/open.js');
+  const db = openForRead(file);
+  try {
+    return await use(db);
+  } finally {
+    db.$client.close();
+  }
+}
+
+function parseTypeList(text: string): MemoryType[] {
+  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = types.find((t) => !(MEMORY_TYPES as readonly string[]).includes(t));
+  if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${MEMORY_TYPES.join(', ')})`);
+  return types as MemoryType[];
+}
+
+function renderTable(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+export function sessionsCommand(): Command {
+  return new Command('sessions')
+    .description('list recorded sessions, newest first')
+    .addOption(dbOption())
+    .option('--label <glob>', 'only labels matching this glob, e.g. nightly-*')
+    .option('--since <duration>', 'only sessions started within this long (7d, 12h)')
+    .option('--json', 'print JSON')
+    .action(async (options: { db: string; label?: string; since?: string; json?: boolean }) => {
+      const sinceMs = options.since === undefined ? undefined : Date.now() - parseDuration(options.since, '--since');
+      const { listSessions } = await import('../../db/history.js');
+      const sessions = await withDatabase(options.db, (db) => listSessions(db, { labelGlob: options.label, sinceMs }));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(sessions)}\n`);
+        return;
+      }
+      const rows = sessions.map((s) => [
+        String(s.id),
+        s.label ?? '',
+        new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+        s.endedAt === null ? 'running' : formatElapsed(s.endedAt - s.startedAt),
+        String(s.samples),
+        s.endReason ?? '',
+        Object.entries(s.verdicts).map(([type, verdict]) => `${type} ${verdict}`).join(', '),
+        s.command,
+      ]);
+      process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'END', 'ALERTS', 'COMMAND'], ...rows])}\n`);
+    });
+}
+
+export function queryCommand(): Command {
+  return new Command('query')
+    .description('committed bytes per type over a time range of a session, optionally resampled')
+    .argument('<session>', 'session id', parseSessionId)
+    .addOption(dbOption())
+    .option('--type <list>', 'comma-separated types (default: all)', parseTypeList)
+    .option('--from <time>', 'start: a duration after the session start (10m) or an ISO time')
+    .option('--to <time>', 'end: a duration after the session start (2h) or an ISO time')
+    .option('--every <interval>', 'one row per interval (1m, 1h)')
+    .addOption(new Option('--agg <aggregate>', 'how --every reduces a bucket').choices(['max', 'avg', 'last']).default('max'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (id: number, options: { db: string; type?: MemoryType[]; from?: string; to?: string; every?: string; agg: Aggregate; format: string }) => {
+      const every = options.every === undefined ? undefined : parseDuration(options.every, '--every') / 1000;
+      const [{ loadSession, sessionSeries }, { resample, timeRange, toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
+      const table = await withDatabase(options.db, (db) => {
+        const session = loadSession(db, id, options.db);
+        const series = sessionSeries(db, id);
+        const types = options.type ?? MEMORY_TYPES.filter((t) => t !== 'free');
+        const full: Table = { t: series.t, columns: Object.fromEntries(types.map((t) => [t, series.committed[t]])) };
+        const from = options.from === undefined ? -Infinity : parseTimePoint(options.from, '--from', session.startedAt);
+        const to = options.to === undefined ? Infinity : parseTimePoint(options.to, '--to', session.startedAt);
+        const cut = timeRange(full, from, to);
+        if (cut.t.length === 0) throw new LeakwatchError(`no samples between ${options.from ?? 'the start'} and ${options.to ?? 'the end'} in session ${id}`);
+        return every === undefined ? cut : resample(cut, every, options.agg);
+      });
+      if (options.format === 'csv') process.stdout.write(toCsv(table));
+      else if (options.format === 'json') {
+        const names = Object.keys(table.columns);
+        process.stdout.write(`${JSON.stringify(table.t.map((t, i) => ({ seconds: t, ...Object.fromEntries(names.map((n) => [n, table.columns[n][i]])) })))}\n`);
+      } else {
+        const names = Object.keys(table.columns);
+        const rows = table.t.map((t, i) => [formatElapsed(t * 1000), ...names.map((n) => formatBytes(table.columns[n][i]))]);
+        process.stdout.write(`${renderTable([['ELAPSED', ...names], ...rows])}\n`);
+      }
+    });
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('every sample of a session (committed bytes per type and tick, summed over its processes)')
+    .argument('<session>', 'session id', parseSessionId)
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(async (id: number, options: { db: string; format: 'csv' | 'json'; output?: string }) => {
+      const [{ loadSession, sessionSeries }, { toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
+      const text = await withDatabase(options.db, (db) => {
+        const session = loadSession(db, id, options.db);
+        const series = sessionSeries(db, id);
+        const table: Table = { t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) };
+        if (options.format === 'csv') return toCsv(table);
+        return `${JSON.stringify({ format: 'leakwatch-export', version: 1, session, samples: table.t.map((t, i) => ({ seconds: t, ...Object.fromEntries(MEMORY_TYPES.map((m) => [m, table.columns[m][i]])) })) })}\n`;
+      });
+      if (options.output === undefined) process.stdout.write(text);
+      else writeFileSync(options.output, text);
+    });
+}
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('did session B leak more than session A? Per-type rates with CIs, the regression in words')
+    .argument('<a>', 'session A (e.g. build N)', parseSessionId)
+    .argument('<b>', 'session B (e.g. build N+1)', parseSessionId)
+    .addOption(dbOption())
+    .option('--json', 'print JSON')
+    .option('--fail-on-regression', 'exit 1 when a gated type grows significantly faster in B')
+    .action(async (a: number, b: number, options: { db: string; json?: boolean; failOnRegression?: boolean }) => {
+      const [{ analyseStoredSession }, { compareFindings }] = await Promise.all([import('../analysis.js'), import('../../analysis/compare.js')]);
+      const comparisons = await withDatabase(options.db, (db) => {
+        const fa = analyseStoredSession(db, a, options.db, ANALYZED_TYPES).findings;
+        const fb = analyseStoredSession(db, b, options.db, ANALYZED_TYPES).findings;
+        return ANALYZED_TYPES.map((type, i) => ({ type, gated: (GATED_TYPES as readonly MemoryType[]).includes(type), a: fa[i], b: fb[i], ...compareFindings(fa[i], fb[i]) }));
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ a, b, types: comparisons.map((c) => ({ type: c.type, change: c.change, a: c.a, b: c.b, sentence: c.sentence })) })}\n`);
+      } else {
+        process.stdout.write(`${comparisons.filter((c) => c.gated || c.change !== 'same').map((c) => `- ${c.sentence}`).join('\n')}\n`);
+      }
+      if (options.failOnRegression && comparisons.some((c) => c.gated && c.change === 'regression')) {
+        throw new LeakwatchError(`session ${b} leaks more than session ${a} (--fail-on-regression)`, 1);
+      }
+    });
+}
+
+export function pruneCommand(): Command {
+  return new Command('prune')
+    .description('delete old sessions (never one that is still being written)')
+    .addOption(new Option('--db <file>', 'SQLite database').default('leakwatch.db'))
+    .option('--older-than <duration>', 'delete sessions started longer ago than this (30d)')
+    .option('--keep <n>', 'keep only the newest n sessions')
+    .option('--dry-run', 'only list what would be deleted')
+    .action(async (options: { db: string; olderThan?: string; keep?: string; dryRun?: boolean }) => {
+      if (options.olderThan === undefined && options.keep === undefined) throw new LeakwatchError('prune needs --older-than <duration> or --keep <n>');
+      if (options.keep !== undefined && !/^\d+$/.test(options.keep)) throw new LeakwatchError(`--keep needs a number of sessions, got '${options.keep}'`);
+      const olderThanMs = options.olderThan === undefined ? undefined : Date.now() - parseDuration(options.olderThan, '--older-than');
+      const [{ openForWrite }, { sessionsToPrune, deleteSessions }, { loadCollector }] = await Promise.all([
+        import('../../db/open.js'),
+        import('../../db/history.js'),
+        import('../../collector/index.js'),
+      ]);
+      const collector = await loadCollector();
+      const db = openForWrite(options.db);
+      try {
+        const doomed = sessionsToPrune(db, { olderThanMs, keep: options.keep === undefined ? undefined : Number(options.keep) },
+          (s) => s.endedAt === null && collector.startTimeOf(s.collectorPid) === s.collectorStartTime);
+        if (!options.dryRun) deleteSessions(db, doomed.map((s) => s.id));
+        const verb = options.dryRun ? 'would delete' : 'deleted';
+        process.stdout.write(`${verb} ${doomed.length} session${doomed.length === 1 ? '' : 's'}${doomed.length ? `: ${doomed.map((s) => s.id).join(', ')}` : ''}\n`);
+      } finally {
+        db.$client.close();
+      }
+    });
+}

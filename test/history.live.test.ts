@@ -1,0 +1,129 @@
+/** History commands through the real CLI on a real database: sessions, query, export, compare. */
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { resample, timeRange, toCsv } from '../src/history/resample.js';
+import { runCli } from './helpers/cli.js';
+import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-history-'));
+const db = path.join(dir, 'history.db');
+const ids = { clean: 0, leak: 0 };
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+before(async () => {
+  const leaker = buildCTarget('leaker');
+  const record = async (label: string, mode: string) => {
+    const run = await runCli(['run', '--every', '250ms', '--duration', '35s', '--label', label, '--db', db, '--json', '--', leaker, mode], { timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.stderr);
+    return JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!).session as number;
+  };
+  // Build A churns without leaking, build B leaks from malloc; recorded at the same time.
+  [ids.clean, ids.leak] = await Promise.all([record('nightly-41', 'churn'), record('nightly-42', 'heap')]);
+});
+
+test('resample and timeRange on a known table', () => {
+  const table = { t: [0, 1, 2, 3, 4], columns: { heap: [1, 5, 2, 2, 9] } };
+  assert.deepEqual(resample(table, 2, 'max'), { t: [0, 2, 4], columns: { heap: [5, 2, 9] } });
+  assert.deepEqual(resample(table, 2, 'avg'), { t: [0, 2, 4], columns: { heap: [3, 2, 9] } });
+  assert.deepEqual(resample(table, 2, 'last').columns.heap, [5, 2, 9]);
+  assert.deepEqual(timeRange(table, 1, 3), { t: [1, 2, 3], columns: { heap: [5, 2, 2] } });
+  assert.equal(toCsv(timeRange(table, 0, 1)), 'seconds,heap\n0,1\n1,5\n');
+});
+
+test('sessions lists newest first, filters by label glob and age, and prints JSON', async () => {
+  const all = await runCli(['sessions', '--db', db, '--json']);
+  assert.equal(all.code, 0, all.stderr);
+  const sessions = JSON.parse(all.stdout) as { id: number; label: string; samples: number; endReason: string; verdicts: Record<string, string> }[];
+  assert.equal(sessions.length, 2);
+  const leak = sessions.find((s) => s.id === ids.leak)!;
+  assert.equal(leak.label, 'nightly-42');
+  assert.equal(leak.endReason, 'duration');
+  assert.ok(leak.samples >= 120);
+  assert.equal(leak.verdicts.heap, 'leak', 'the online analysis alert is listed');
+  assert.deepEqual(sessions.find((s) => s.id === ids.clean)!.verdicts, {});
+  const filtered = JSON.parse((await runCli(['sessions', '--db', db, '--json', '--label', 'nightly-4[2]'])).stdout);
+  assert.deepEqual(filtered.map((s: { id: number }) => s.id), [ids.leak]);
+  assert.deepEqual(JSON.parse((await runCli(['sessions', '--db', db, '--json', '--since', '1ms'])).stdout), []);
+  const table = await runCli(['sessions', '--db', db]);
+  assert.match(table.stdout, /^ID +LABEL +STARTED \(UTC\) +DURATION +SAMPLES +END +ALERTS +COMMAND/);
+  assert.match(table.stdout, /nightly-42 .* duration +heap leak/);
+});
+
+test('query cuts a time range and resamples; csv and json carry the type keys', async () => {
+  const csv = await runCli(['query', String(ids.leak), '--db', db, '--type', 'heap,stack', '--from', '10s', '--to', '20s', '--every', '5s', '--agg', 'max', '--format', 'csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const lines = csv.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'seconds,heap,stack');
+  assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[0])), [10, 15, 20].slice(0, lines.length - 1));
+  const heap = lines.slice(1).map((l) => Number(l.split(',')[1]));
+  assert.ok(heap[1] > heap[0], 'the leaking heap grows from bucket to bucket');
+  const json = JSON.parse((await runCli(['query', String(ids.leak), '--db', db, '--type', 'heap', '--to', '2s', '--format', 'json'])).stdout);
+  assert.ok(json.length >= 7 && json.every((r: { seconds: number; heap: number }) => r.seconds <= 2 && r.heap > 0));
+  const empty = await runCli(['query', String(ids.leak), '--db', db, '--from', '2h']);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /no samples between 2h and the end/);
+  assert.equal((await runCli(['query', String(ids.leak), '--db', db, '--type', 'brains'])).code, 2);
+});
+
+test('export writes every sample as CSV or JSON', async () => {
+  const file = path.join(dir, 'export.csv');
+  const result = await runCli(['export', String(ids.leak), '--db', db, '-o', file]);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], 'seconds,image,private,shareable,mappedFile,heap,managedHeap,stack,pageTable,free');
+  const json = JSON.parse((await runCli(['export', String(ids.leak), '--db', db, '--format', 'json'])).stdout);
+  assert.equal(json.format, 'leakwatch-export');
+  assert.equal(json.samples.length, lines.length - 1);
+  assert.equal(json.session.label, 'nightly-42');
+});
+
+test('compare states the regression and --fail-on-regression exits 1 only for it', async () => {
+  const regression = await runCli(['compare', String(ids.clean), String(ids.leak), '--db', db, '--fail-on-regression']);
+  assert.equal(regression.code, 1, regression.stderr);
+  assert.match(regression.stdout, /^- Heap grows faster in B: .* a regression\.$/m);
+  assert.match(regression.stderr, /leaks more than session/);
+  const improvement = await runCli(['compare', String(ids.leak), String(ids.clean), '--db', db, '--fail-on-regression', '--json']);
+  assert.equal(improvement.code, 0, improvement.stderr);
+  const heap = JSON.parse(improvement.stdout).types.find((t: { type: string }) => t.type === 'heap');
+  assert.equal(heap.change, 'improvement');
+  assert.equal((await runCli(['compare', '1', '99', '--db', db])).code, 2);
+});
+
+test('prune: --dry-run lists, --keep deletes the oldest with all their rows, a session being written is kept', async () => {
+  const target = await startAllocTarget();
+  const watch = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'leakwatch.js'), 'watch', String(target.pid), '--every', '100ms', '--db', db], { stdio: 'ignore' });
+  try {
+    for (let tries = 0; tries < 100 && JSON.parse((await runCli(['sessions', '--db', db, '--json'])).stdout).length < 3; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const dry = await runCli(['prune', '--keep', '1', '--dry-run', '--db', db]);
+    assert.equal(dry.code, 0, dry.stderr);
+    // The newest (the running watch) is kept by --keep 1; the two finished ones would go, oldest included.
+    assert.match(dry.stdout, /^would delete 2 sessions: /);
+    const all = await runCli(['prune', '--keep', '0', '--db', db]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^deleted 2 sessions: /, 'the session still being written is never deleted');
+    const left = JSON.parse((await runCli(['sessions', '--db', db, '--json'])).stdout) as { id: number; endReason: string | null }[];
+    assert.equal(left.length, 1);
+    assert.equal(left[0].endReason, null);
+    assert.equal((await runCli(['prune', '--db', db])).code, 2, 'a rule is required');
+  } finally {
+    watch.kill('SIGINT');
+    await once(watch, 'close');
+    await target.stop();
+  }
+  // Everything recorded in the pruned sessions went with them.
+  const check = new Database(db, { readonly: true });
+  try {
+    const orphans = check.prepare('SELECT count(*) AS n FROM samples WHERE session_id NOT IN (SELECT id FROM sessions)').get() as { n: number };
+    assert.equal(orphans.n, 0);
+  } finally {
+    check.close();
+  }
+});

@@ -127,3 +127,40 @@ test('prune: --dry-run lists, --keep deletes the oldest with all their rows, a s
     check.close();
   }
 });
+
+test('regions --at rebuilds a tick\'s regions; --diff lists what changed between two times', async () => {
+  const target = await startAllocTarget();
+  const regionsDb = path.join(dir, 'regions.db');
+  const watch = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'leakwatch.js'), 'watch', String(target.pid), '--every', '100ms', '--db', regionsDb], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const mapped = await target.send(`mmap ${24 * 1024 * 1024}`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    watch.kill('SIGINT');
+    await once(watch, 'close');
+    const start = BigInt(mapped.addr as string);
+    const holds = (r: { start: string; end: string }) => BigInt(`0x${r.start}`) <= start && start < BigInt(`0x${r.end}`);
+    const before = JSON.parse((await runCli(['regions', '1', '--db', regionsDb, '--at', '500ms', '--top', '1000', '--json'])).stdout);
+    const afterwards = JSON.parse((await runCli(['regions', '1', '--db', regionsDb, '--top', '1000', '--json'])).stdout);
+    assert.ok(before.length > 10);
+    assert.ok(!before.some(holds), 'the mapping did not exist yet');
+    const region = afterwards.find(holds);
+    assert.equal(region.type, 'private');
+    assert.ok(region.committed >= 24 * 1024 * 1024);
+    // The rebuilt set at the end is the kernel's own list of the target (nothing mapped since the last tick).
+    const maps = readFileSync(`/proc/${target.pid}/maps`, 'utf8').trimEnd().split('\n').map((l) => l.split(' ')[0]);
+    assert.deepEqual(afterwards.map((r: { start: string; end: string }) => `${r.start}-${r.end}`).sort(), maps.sort());
+    const diff = await runCli(['regions', '1', '--db', regionsDb, '--diff', '500ms..1h', '--json']);
+    assert.equal(diff.code, 0, diff.stderr);
+    const change = JSON.parse(diff.stdout)[0];
+    assert.ok(holds(change), JSON.stringify(change));
+    assert.ok(['added', 'changed'].includes(change.change));
+    assert.ok(change.committedDelta >= 24 * 1024 * 1024, 'the largest change comes first');
+    const table = await runCli(['regions', '1', '--db', regionsDb, '--diff', '500ms..1h']);
+    assert.match(table.stdout, /^PID +CHANGE +ADDRESS +TYPE +PROT +COMMITTED Δ +DETAILS/);
+    assert.equal((await runCli(['regions', '1', '--db', regionsDb, '--diff', '1h'])).code, 2);
+  } finally {
+    watch.kill('SIGKILL');
+    await target.stop();
+  }
+});

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
-import { compareCommand, exportCommand, pruneCommand, queryCommand, sessionsCommand } from './commands/history.js';
+import { compareCommand, exportCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
@@ -33,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(sessionsCommand());
   program.addCommand(queryCommand());
+  program.addCommand(regionsCommand());
   program.addCommand(compareCommand());
   program.addCommand(exportCommand());
   program.addCommand(pruneCommand());

@@ -69,3 +69,18 @@ export function deleteSessions(db: Db, ids: number[]): void {
   const remove = db.$client.prepare('DELETE FROM sessions WHERE id = ?');
   db.$client.transaction(() => ids.forEach((id) => remove.run(id)))();
 }
+
+/** The tick of a session at or before `seconds` after its start (the first tick when earlier than all). */
+export function tickAt(db: Db, sessionId: number, seconds: number): number | undefined {
+  const row = db.$client
+    .prepare('SELECT coalesce(max(CASE WHEN elapsed_ms <= ? THEN seq END), min(seq)) AS seq FROM samples WHERE session_id = ?')
+    .get(seconds * 1000, sessionId) as { seq: number | null };
+  return row.seq ?? undefined;
+}
+
+/** The session's processes that have a sample at tick `seq`. */
+export function processesAt(db: Db, sessionId: number, seq: number): { id: number; pid: number }[] {
+  return db.$client
+    .prepare('SELECT p.id, p.pid FROM processes p JOIN samples s ON s.process_id = p.id WHERE s.session_id = ? AND s.seq = ? ORDER BY p.id')
+    .all(sessionId, seq) as { id: number; pid: number }[];
+}

@@ -5,6 +5,7 @@ import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
 import type { Aggregate, Table } from '../../history/resample.js';
+import { printable } from '../../report/text.js';
 import { formatBytes, formatElapsed } from '../../units.js';
 import { parseDuration } from '../../watch/schedule.js';
 import { parseSessionId, parseTimePoint } from '../options.js';
@@ -56,7 +57,7 @@ export function sessionsCommand(): Command {
         String(s.samples),
         s.endReason ?? '',
         Object.entries(s.verdicts).map(([type, verdict]) => `${type} ${verdict}`).join(', '),
-        s.command,
+        printable(s.command),
       ]);
       process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'END', 'ALERTS', 'COMMAND'], ...rows])}\n`);
     });
@@ -173,5 +174,71 @@ export function pruneCommand(): Command {
       } finally {
         db.$client.close();
       }
+    });
+}
+
+interface RegionsOptions {
+  db: string;
+  at?: string;
+  diff?: string;
+  top: string;
+  json?: boolean;
+}
+
+export function regionsCommand(): Command {
+  return new Command('regions')
+    .description('the region list of a session rebuilt at a time, or what changed between two times')
+    .argument('<session>', 'session id', parseSessionId)
+    .addOption(dbOption())
+    .option('--at <time>', 'rebuild the regions at this time (10m, 2h, ISO; default: the last tick)')
+    .option('--diff <from..to>', 'what changed between two times, e.g. 1h..3h')
+    .option('--top <n>', 'show this many regions, largest (or largest change) first', '20')
+    .option('--json', 'print JSON')
+    .action(async (id: number, options: RegionsOptions) => {
+      if (!/^\d+$/.test(options.top)) throw new LeakwatchError(`--top needs a number, got '${options.top}'`);
+      const top = Number(options.top);
+      const [{ loadSession, regionsAt }, { tickAt, processesAt }, { diffRegions, sortedRegions }] = await Promise.all([
+        import('../../db/read.js'),
+        import('../../db/history.js'),
+        import('../../db/region-deltas.js'),
+      ]);
+      const rows = await withDatabase(options.db, (db) => {
+        const session = loadSession(db, id, options.db);
+        const tick = (text: string | undefined, option: string) => {
+          const seq = tickAt(db, id, text === undefined ? Infinity : parseTimePoint(text, option, session.startedAt));
+          if (seq === undefined) throw new LeakwatchError(`session ${id} has no samples`);
+          return seq;
+        };
+        if (options.diff !== undefined) {
+          const [from, to] = options.diff.split('..');
+          if (from === undefined || to === undefined) throw new LeakwatchError(`--diff needs <from>..<to>, e.g. 1h..3h, got '${options.diff}'`);
+          const [a, b] = [tick(from, '--diff'), tick(to, '--diff')];
+          return processesAt(db, id, b).flatMap((p) =>
+            diffRegions(regionsAt(db, p.id, a), sortedRegions(regionsAt(db, p.id, b))).map((d) => {
+              const before = d.kind === 'changed' ? regionsAt(db, p.id, a).get(d.start)!.committed : 0;
+              return { pid: p.pid, change: d.kind, start: d.start, end: d.end, type: d.type, protection: d.protection, committedDelta: d.kind === 'removed' ? -d.committed : d.committed - before, details: d.details };
+            }),
+          ).sort((x, y) => Math.abs(y.committedDelta) - Math.abs(x.committedDelta)).slice(0, top);
+        }
+        const seq = tick(options.at, '--at');
+        return processesAt(db, id, seq)
+          .flatMap((p) => sortedRegions(regionsAt(db, p.id, seq)).map((r) => ({ pid: p.pid, start: r.start, end: r.end, type: r.type, protection: r.protection, size: r.size, committed: r.committed, details: r.details })))
+          .sort((x, y) => y.committed - x.committed)
+          .slice(0, top);
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      const table = rows.map((r) => [
+        String(r.pid),
+        'change' in r ? r.change : '',
+        `${r.start}-${r.end}`,
+        r.type,
+        r.protection,
+        'committedDelta' in r ? `${r.committedDelta >= 0 ? '+' : ''}${formatBytes(r.committedDelta)}` : formatBytes(r.committed),
+        printable(r.details),
+      ]);
+      process.stdout.write(`${renderTable([['PID', options.diff ? 'CHANGE' : '', 'ADDRESS', 'TYPE', 'PROT', options.diff ? 'COMMITTED Δ' : 'COMMITTED', 'DETAILS'], ...table])}\n`);
     });
 }

@@ -55,6 +55,20 @@ test('sessions lists newest first, filters by label glob and age, and prints JSO
   assert.match(table.stdout, /nightly-42 .* duration +heap leak/);
 });
 
+test('show gives the facts, first / last / peak per type and the verdicts', async () => {
+  const json = await runCli(['show', String(ids.leak), '--db', db, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const shown = JSON.parse(json.stdout);
+  assert.equal(shown.session.label, 'nightly-42');
+  assert.equal(shown.types.heap.verdict, 'leak');
+  assert.ok(shown.types.heap.last > shown.types.heap.first && shown.types.heap.peak >= shown.types.heap.last);
+  assert.equal(shown.types.stack.verdict, 'no-leak');
+  const text = await runCli(['show', String(ids.leak), '--db', db]);
+  assert.match(text.stdout, /^session \d+ \(nightly-42\): /);
+  assert.match(text.stdout, /^heap +[\d.]+ \S+ +[\d.]+ \S+ +[\d.]+ \S+ +leak /m);
+  assert.equal((await runCli(['show', '999', '--db', db])).code, 2);
+});
+
 test('query cuts a time range and resamples; csv and json carry the type keys', async () => {
   const csv = await runCli(['query', String(ids.leak), '--db', db, '--type', 'heap,stack', '--from', '10s', '--to', '20s', '--every', '5s', '--agg', 'max', '--format', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);

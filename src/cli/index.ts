@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
-import { compareCommand, exportCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand } from './commands/history.js';
+import { compareCommand, exportCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand, showCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
@@ -32,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(analyzeCommand());
   program.addCommand(reportCommand());
   program.addCommand(sessionsCommand());
+  program.addCommand(showCommand());
   program.addCommand(queryCommand());
   program.addCommand(regionsCommand());
   program.addCommand(compareCommand());

@@ -242,3 +242,33 @@ export function regionsCommand(): Command {
       process.stdout.write(`${renderTable([['PID', options.diff ? 'CHANGE' : '', 'ADDRESS', 'TYPE', 'PROT', options.diff ? 'COMMITTED Δ' : 'COMMITTED', 'DETAILS'], ...table])}\n`);
     });
 }
+
+export function showCommand(): Command {
+  return new Command('show')
+    .description("one session's facts, first / last / peak committed memory per type, and its verdicts")
+    .argument('<session>', 'session id', parseSessionId)
+    .addOption(dbOption())
+    .option('--json', 'print JSON')
+    .action(async (id: number, options: { db: string; json?: boolean }) => {
+      const { analyseStoredSession } = await import('../analysis.js');
+      const { session, series, samples, durationSeconds, findings } = await withDatabase(options.db, (db) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES));
+      const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
+        const values = series.committed[type];
+        const finding = findings.find((f) => f.type === type)!;
+        return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? Math.max(...values) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
+      }));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ session, samples, durationSeconds, types })}\n`);
+        return;
+      }
+      const facts = [
+        `session ${id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
+        `${session.mode} of pid ${session.targetPid} on ${session.host}, ${new Date(session.startedAt).toISOString()}, ${samples} samples over ${formatElapsed(durationSeconds * 1000)}, ended by ${session.endReason ?? 'nothing yet'}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
+      ];
+      const rows = ANALYZED_TYPES.map((type) => {
+        const t = types[type];
+        return [type, formatBytes(t.first), formatBytes(t.last), formatBytes(t.peak), t.verdict, `${formatBytes(t.slopeBytesPerHour)}/h`];
+      });
+      process.stdout.write(`${facts.join('\n')}\n\n${renderTable([['TYPE', 'FIRST', 'LAST', 'PEAK', 'VERDICT', 'RATE'], ...rows])}\n`);
+    });
+}

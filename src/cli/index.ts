@@ -26,20 +26,11 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showSuggestionAfterError();
-  program.addCommand(snapshotCommand());
-  program.addCommand(watchCommand());
-  program.addCommand(runCommand());
-  program.addCommand(analyzeCommand());
-  program.addCommand(reportCommand());
-  program.addCommand(sessionsCommand());
-  program.addCommand(showCommand());
-  program.addCommand(queryCommand());
-  program.addCommand(regionsCommand());
-  program.addCommand(compareCommand());
-  program.addCommand(exportCommand());
-  program.addCommand(pruneCommand());
-  program.addCommand(demoCommand());
-  for (const command of program.commands) command.exitOverride();
+  const commands = [
+    snapshotCommand(), watchCommand(), runCommand(), analyzeCommand(), reportCommand(), sessionsCommand(), showCommand(),
+    queryCommand(), regionsCommand(), compareCommand(), exportCommand(), pruneCommand(), demoCommand(),
+  ];
+  for (const command of commands) program.addCommand(command.exitOverride());
   return program;
 }
 

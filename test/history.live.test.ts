@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -92,9 +92,33 @@ test('export writes every sample as CSV or JSON', async () => {
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
   assert.equal(lines[0], 'seconds,image,private,shareable,mappedFile,heap,managedHeap,stack,pageTable,free');
   const json = JSON.parse((await runCli(['export', String(ids.leak), '--db', db, '--format', 'json'])).stdout);
-  assert.equal(json.format, 'leakwatch-export');
-  assert.equal(json.samples.length, lines.length - 1);
+  assert.equal(json.format, 'leakwatch-session');
+  assert.equal(json.samples.length, lines.length - 1, 'one process: one sample row per tick');
   assert.equal(json.session.label, 'nightly-42');
+  assert.ok(json.regions.some((r: { kind: string }) => r.kind === 'full'));
+});
+
+test('import loads a JSON export losslessly into another database; bad files are one-line errors', async () => {
+  const exported = path.join(dir, 'leak.json');
+  assert.equal((await runCli(['export', String(ids.leak), '--db', db, '--format', 'json', '-o', exported])).code, 0);
+  const other = path.join(dir, 'other.db');
+  const imported = await runCli(['import', exported, '--db', other]);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /^imported .* as session 1 \(\d+ samples\)$/m);
+  const again = JSON.parse((await runCli(['export', '1', '--db', other, '--format', 'json'])).stdout);
+  // Equal row for row, apart from the ids the new database gave them.
+  const strip = (dump: Record<string, Record<string, unknown>[] | Record<string, unknown>>) =>
+    JSON.stringify(dump, (key, value) => (['id', 'session_id', 'process_id', 'sample_id'].includes(key) ? undefined : value));
+  assert.equal(strip(again), strip(JSON.parse(readFileSync(exported, 'utf8'))));
+  const analysis = JSON.parse((await runCli(['analyze', '1', '--db', other, '--json', '--types', 'heap'])).stdout);
+  assert.equal(analysis.findings[0].verdict, 'leak', 'the imported session analyses like the original');
+  const garbage = path.join(dir, 'garbage.json');
+  writeFileSync(garbage, '{"not": "leakwatch"}');
+  for (const [file, message] of [[garbage, /is not a leakwatch export/], [path.join(dir, 'export.csv'), /cannot read .* as a leakwatch export/]] as const) {
+    const result = await runCli(['import', file, '--db', other]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
 });
 
 test('compare states the regression and --fail-on-regression exits 1 only for it', async () => {

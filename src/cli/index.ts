@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
-import { compareCommand, exportCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand, showCommand } from './commands/history.js';
+import { compareCommand, exportCommand, importCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand, showCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
@@ -28,7 +28,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError();
   const commands = [
     snapshotCommand(), watchCommand(), runCommand(), analyzeCommand(), reportCommand(), sessionsCommand(), showCommand(),
-    queryCommand(), regionsCommand(), compareCommand(), exportCommand(), pruneCommand(), demoCommand(),
+    queryCommand(), regionsCommand(), compareCommand(), exportCommand(), importCommand(), pruneCommand(), demoCommand(),
   ];
   for (const command of commands) program.addCommand(command.exitOverride());
   return program;

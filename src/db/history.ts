@@ -84,3 +84,54 @@ export function processesAt(db: Db, sessionId: number, seq: number): { id: numbe
     .prepare('SELECT p.id, p.pid FROM processes p JOIN samples s ON s.process_id = p.id WHERE s.session_id = ? AND s.seq = ? ORDER BY p.id')
     .all(sessionId, seq) as { id: number; pid: number }[];
 }
+
+/** The lossless export: every row of one session, as stored (column names as in the database). */
+export interface SessionDump {
+  format: 'leakwatch-session';
+  schema: number;
+  session: Record<string, unknown>;
+  processes: Record<string, unknown>[];
+  samples: Record<string, unknown>[];
+  regions: Record<string, unknown>[];
+  verdicts: Record<string, unknown>[];
+}
+
+export function dumpSession(db: Db, sessionId: number, schema: number): SessionDump {
+  const all = (sql: string) => db.$client.prepare(sql).all(sessionId) as Record<string, unknown>[];
+  return {
+    format: 'leakwatch-session',
+    schema,
+    session: all('SELECT * FROM sessions WHERE id = ?')[0],
+    processes: all('SELECT * FROM processes WHERE session_id = ? ORDER BY id'),
+    samples: all('SELECT * FROM samples WHERE session_id = ? ORDER BY id'),
+    regions: all('SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'),
+    verdicts: all('SELECT * FROM session_verdicts WHERE session_id = ?'),
+  };
+}
+
+/**
+ * Loads a dump as a new session (new ids, references remapped) in one transaction; returns the new session id.
+ * Only columns this database has are written: a dump is rejected when it has others (a newer leakwatch wrote it).
+ */
+export function loadDump(db: Db, dump: SessionDump, label: string | undefined): number {
+  const client = db.$client;
+  const columnsOf = (table: string) => new Set((client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  const insert = (table: string, row: Record<string, unknown>) => {
+    const known = columnsOf(table);
+    const names = Object.keys(row);
+    const unknown = names.find((n) => !known.has(n));
+    if (unknown !== undefined) throw new Error(`column ${table}.${unknown} is not in this database`);
+    return Number(client.prepare(`INSERT INTO ${table} (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] as never)).lastInsertRowid);
+  };
+  return client.transaction(() => {
+    const { id: _id, ...session } = dump.session;
+    const sessionId = insert('sessions', { ...session, ...(label !== undefined && { label }) });
+    const processIds = new Map<unknown, number>();
+    for (const { id, ...p } of dump.processes) processIds.set(id, insert('processes', { ...p, session_id: sessionId }));
+    const sampleIds = new Map<unknown, number>();
+    for (const { id, ...s } of dump.samples) sampleIds.set(id, insert('samples', { ...s, session_id: sessionId, process_id: processIds.get(s.process_id) }));
+    for (const { id: _r, ...r } of dump.regions) insert('regions', { ...r, sample_id: sampleIds.get(r.sample_id) });
+    for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
+    return sessionId;
+  })();
+}

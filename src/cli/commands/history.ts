@@ -1,5 +1,5 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
@@ -102,22 +102,54 @@ export function queryCommand(): Command {
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('every sample of a session (committed bytes per type and tick, summed over its processes)')
+    .description('a session: csv = committed bytes per type and tick (for spreadsheets); json = every stored row (lossless, for import)')
     .argument('<session>', 'session id', parseSessionId)
     .addOption(dbOption())
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (id: number, options: { db: string; format: 'csv' | 'json'; output?: string }) => {
-      const [{ loadSession, sessionSeries }, { toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
+      const [{ loadSession, sessionSeries }, { toCsv }, { dumpSession }, { schemaVersion }] = await Promise.all([
+        import('../../db/read.js'),
+        import('../../history/resample.js'),
+        import('../../db/history.js'),
+        import('../../db/open.js'),
+      ]);
       const text = await withDatabase(options.db, (db) => {
-        const session = loadSession(db, id, options.db);
+        loadSession(db, id, options.db);
+        if (options.format === 'json') return `${JSON.stringify(dumpSession(db, id, schemaVersion()))}\n`;
         const series = sessionSeries(db, id);
-        const table: Table = { t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) };
-        if (options.format === 'csv') return toCsv(table);
-        return `${JSON.stringify({ format: 'leakwatch-export', version: 1, session, samples: table.t.map((t, i) => ({ seconds: t, ...Object.fromEntries(MEMORY_TYPES.map((m) => [m, table.columns[m][i]])) })) })}\n`;
+        return toCsv({ t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) });
       });
       if (options.output === undefined) process.stdout.write(text);
       else writeFileSync(options.output, text);
+    });
+}
+
+export function importCommand(): Command {
+  return new Command('import')
+    .description("load a session exported with `export --format json` (from this or another machine's database)")
+    .argument('<file>', 'the export file')
+    .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
+    .option('--label <label>', 'a label for the imported session (default: its own)')
+    .action(async (file: string, options: { db: string; label?: string }) => {
+      const [{ openForWrite, schemaVersion }, { loadDump }] = await Promise.all([import('../../db/open.js'), import('../../db/history.js')]);
+      let dump: import('../../db/history.js').SessionDump;
+      try {
+        dump = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new LeakwatchError(`cannot read ${file} as a leakwatch export: ${(error as Error).message.split('\n')[0]}`);
+      }
+      if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${file} is not a leakwatch export (export --format json); VMMap files are not supported yet`);
+      if (dump.schema > schemaVersion()) throw new LeakwatchError(`${file} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
+      const db = openForWrite(options.db);
+      try {
+        const id = loadDump(db, dump, options.label);
+        process.stdout.write(`imported ${file} as session ${id} (${dump.samples.length} samples)\n`);
+      } catch (error) {
+        throw new LeakwatchError(`cannot import ${file}: ${(error as Error).message}`);
+      } finally {
+        db.$client.close();
+      }
     });
 }
 

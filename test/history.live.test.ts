@@ -114,7 +114,7 @@ test('import loads a JSON export losslessly into another database; bad files are
   assert.equal(analysis.findings[0].verdict, 'leak', 'the imported session analyses like the original');
   const garbage = path.join(dir, 'garbage.json');
   writeFileSync(garbage, '{"not": "leakwatch"}');
-  for (const [file, message] of [[garbage, /is not a leakwatch export/], [path.join(dir, 'export.csv'), /cannot read .* as a leakwatch export/]] as const) {
+  for (const [file, message] of [[garbage, /is not a leakwatch export/], [path.join(dir, 'export.csv'), /export\.csv: no VMMap summary block/]] as const) {
     const result = await runCli(['import', file, '--db', other]);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, message);
@@ -201,4 +201,23 @@ test('regions --at rebuilds a tick\'s regions; --diff lists what changed between
     watch.kill('SIGKILL');
     await target.stop();
   }
+});
+
+test('import of VMMap files: CSV exports as a timeline, an .mmp file\'s snapshots; malformed CSV names the line', async () => {
+  const fixtures = path.join(repoRoot(), 'test', 'fixtures');
+  const vmmapDb = path.join(dir, 'vmmap.db');
+  const csv = await runCli(['import', path.join(fixtures, 'vmmap-1.csv'), path.join(fixtures, 'vmmap-2.csv'), '--db', vmmapDb, '--label', 'from-windows']);
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.match(csv.stdout, /as session 1 \(2 samples\)/);
+  const heap = JSON.parse((await runCli(['query', '1', '--db', vmmapDb, '--type', 'heap,private', '--format', 'json'])).stdout);
+  assert.deepEqual(heap.map((r: { heap: number }) => r.heap), [32_768 * 1024, 40_960 * 1024]);
+  assert.equal(heap[0].private, 200_000 * 1024);
+  const mmp = await runCli(['import', path.join(fixtures, 'vmmap.mmp'), '--db', vmmapDb]);
+  assert.equal(mmp.code, 0, mmp.stderr);
+  const rows = JSON.parse((await runCli(['query', '2', '--db', vmmapDb, '--type', 'heap', '--format', 'json'])).stdout);
+  assert.deepEqual(rows, [{ seconds: 0, heap: 524288 }, { seconds: 3600, heap: 1572864 }], 'timed by the snapshots\' timestamps');
+  const bad = await runCli(['import', path.join(fixtures, 'vmmap-bad.csv'), '--db', vmmapDb]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /vmmap-bad\.csv: line 2: '12x34' is not an amount in KB/);
+  assert.equal(JSON.parse((await runCli(['sessions', '--db', vmmapDb, '--json'])).stdout).length, 2, 'a failed import stores nothing');
 });

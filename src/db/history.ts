@@ -1,5 +1,7 @@
 /** Read queries behind the history commands: every one works on a read-only connection, during a watch too. */
+import { MEMORY_TYPES, type MemoryType, type Snapshot, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
+import { SessionWriter } from './store.js';
 
 export interface SessionSummary {
   id: number;
@@ -134,4 +136,38 @@ export function loadDump(db: Db, dump: SessionDump, label: string | undefined): 
     for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
     return sessionId;
   })();
+}
+
+/**
+ * Stores snapshots taken by another tool (VMMap) as a session of one process, one tick per snapshot. Types the
+ * tool did not report are stored as empty; nothing is invented for them.
+ */
+export function storeForeignSnapshots(
+  db: Db,
+  source: { command: string; platform: string; label: string | undefined },
+  ticks: { takenAt: number; elapsedMs: number; types: Partial<Record<MemoryType, TypeTotals>> }[],
+): number {
+  const startTime = new Date(ticks[0].takenAt).toISOString();
+  const writer = SessionWriter.create(db, {
+    label: source.label,
+    command: source.command,
+    mode: 'watch',
+    targetPid: 0,
+    targetStartTime: startTime,
+    host: 'imported',
+    platform: source.platform,
+    followChildren: false,
+    startedAt: ticks[0].takenAt,
+    collectorPid: 0,
+    collectorStartTime: 'imported',
+  });
+  db.$client.transaction(() => {
+    ticks.forEach((tick, seq) => {
+      const types = Object.fromEntries(MEMORY_TYPES.map((t) => [t, tick.types[t] ?? { size: 0, committed: 0 }])) as Snapshot['types'];
+      const snapshot: Snapshot = { pid: 0, startTime, command: source.command, takenAt: new Date(tick.takenAt).toISOString(), types, total: { size: 0, committed: 0 }, managedHeaps: [], regions: [] };
+      writer.recordTick({ seq, takenAt: tick.takenAt, elapsedMs: tick.elapsedMs, samples: [{ snapshot, withUsage: types.heap.totalWs !== undefined, parentPid: undefined }] });
+    });
+  })();
+  writer.end('duration', { endedAt: ticks[ticks.length - 1].takenAt });
+  return writer.id;
 }

@@ -1,5 +1,5 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
@@ -127,26 +127,62 @@ export function exportCommand(): Command {
 
 export function importCommand(): Command {
   return new Command('import')
-    .description("load a session exported with `export --format json` (from this or another machine's database)")
-    .argument('<file>', 'the export file')
+    .description("load a leakwatch JSON export, VMMap CSV exports (one snapshot each: a timeline in the order given) or a VMMap .mmp file")
+    .argument('<files...>', 'the files to import')
     .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
-    .option('--label <label>', 'a label for the imported session (default: its own)')
-    .action(async (file: string, options: { db: string; label?: string }) => {
-      const [{ openForWrite, schemaVersion }, { loadDump }] = await Promise.all([import('../../db/open.js'), import('../../db/history.js')]);
-      let dump: import('../../db/history.js').SessionDump;
-      try {
-        dump = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (error) {
-        throw new LeakwatchError(`cannot read ${file} as a leakwatch export: ${(error as Error).message.split('\n')[0]}`);
+    .option('--label <label>', 'a label for the imported session')
+    .action(async (files: string[], options: { db: string; label?: string }) => {
+      const [{ openForWrite, schemaVersion }, { loadDump, storeForeignSnapshots }, { parseVmmapCsv, parseVmmapMmp }] = await Promise.all([
+        import('../../db/open.js'),
+        import('../../db/history.js'),
+        import('../../history/vmmap.js'),
+      ]);
+      const texts = files.map((file) => {
+        try {
+          return readFileSync(file, 'utf8');
+        } catch (error) {
+          throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
+        }
+      });
+      const parse = <T>(file: string, fn: () => T): T => {
+        try {
+          return fn();
+        } catch (error) {
+          throw new LeakwatchError(`${file}: ${(error as Error).message}`);
+        }
+      };
+      const kinds = texts.map((text) => (/^\s*\{/.test(text) ? 'json' : /^\s*</.test(text) ? 'mmp' : 'csv'));
+      if (new Set(kinds).size > 1 || (kinds[0] !== 'csv' && files.length > 1)) {
+        throw new LeakwatchError('import takes one JSON export, one .mmp file, or one or more VMMap CSV exports');
       }
-      if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${file} is not a leakwatch export (export --format json); VMMap files are not supported yet`);
-      if (dump.schema > schemaVersion()) throw new LeakwatchError(`${file} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
       const db = openForWrite(options.db);
       try {
-        const id = loadDump(db, dump, options.label);
-        process.stdout.write(`imported ${file} as session ${id} (${dump.samples.length} samples)\n`);
-      } catch (error) {
-        throw new LeakwatchError(`cannot import ${file}: ${(error as Error).message}`);
+        let id: number;
+        let count: number;
+        if (kinds[0] === 'json') {
+          const dump = parse(files[0], () => JSON.parse(texts[0]));
+          if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
+          if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
+          id = parse(files[0], () => loadDump(db, dump, options.label));
+          count = dump.samples.length;
+        } else if (kinds[0] === 'mmp') {
+          const snapshots = parse(files[0], () => parseVmmapMmp(texts[0]));
+          const firstTime = Date.parse(snapshots[0].timestamp ?? '') || statSync(files[0]).mtimeMs;
+          // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
+          const ticks = snapshots.map((s, i) => {
+            const at = Date.parse(s.timestamp ?? '') || firstTime + i * 60_000;
+            return { takenAt: at, elapsedMs: at - firstTime, types: s.totals };
+          });
+          id = storeForeignSnapshots(db, { command: `VMMap snapshots from ${files[0]}`, platform: 'windows (VMMap .mmp)', label: options.label }, ticks);
+          count = ticks.length;
+        } else {
+          // One snapshot per CSV file, timed by the files' modification times.
+          const times = files.map((file) => statSync(file).mtimeMs);
+          const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: Math.max(0, times[i] - times[0]), types: parse(file, () => parseVmmapCsv(texts[i])) }));
+          id = storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
+          count = ticks.length;
+        }
+        process.stdout.write(`imported ${files.join(', ')} as session ${id} (${count} sample${count === 1 ? '' : 's'})\n`);
       } finally {
         db.$client.close();
       }

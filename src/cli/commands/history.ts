@@ -41,12 +41,20 @@ export function sessionsCommand(): Command {
     .option('--label <glob>', 'only labels matching this glob, e.g. nightly-*')
     .option('--since <duration>', 'only sessions started within this long (7d, 12h)')
     .option('--json', 'print JSON')
-    .action(async (options: { db: string; label?: string; since?: string; json?: boolean }) => {
+    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (options: { db: string; label?: string; since?: string; json?: boolean; format: string }) => {
       const sinceMs = options.since === undefined ? undefined : Date.now() - parseDuration(options.since, '--since');
       const { listSessions } = await import('../../db/history.js');
       const sessions = await withDatabase(options.db, (db) => listSessions(db, { labelGlob: options.label, sinceMs }));
-      if (options.json) {
+      if (options.json || options.format === 'json') {
         process.stdout.write(`${JSON.stringify(sessions)}\n`);
+        return;
+      }
+      if (options.format === 'csv') {
+        const quote = (text: string | null) => (text === null ? '' : `"${text.replace(/"/g, '""')}"`);
+        const lines = sessions.map((s) => [s.id, quote(s.label), quote(s.command), s.startedAt, s.endedAt ?? '', s.endReason ?? '', s.samples,
+          quote(Object.entries(s.verdicts).map(([type, verdict]) => `${type}:${verdict}`).join(' '))].join(','));
+        process.stdout.write(`${['id,label,command,startedAt,endedAt,endReason,samples,alerts', ...lines].join('\n')}\n`);
         return;
       }
       const rows = sessions.map((s) => [

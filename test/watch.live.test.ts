@@ -338,3 +338,15 @@ test('on a terminal one status line is redrawn in place; off a terminal it is no
     await target.stop();
   }
 });
+
+test('several watches starting at once on a new database all get their session (migrations take turns)', async () => {
+  const target = await startAllocTarget();
+  try {
+    const db = newDbPath();
+    const results = await Promise.all([1, 2, 3, 4].map(() => runCli(['watch', String(target.pid), '--duration', '500ms', '--every', '100ms', '--db', db, '--json'])));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(results.map((r) => lastJsonLine(r).session).sort(), [1, 2, 3, 4]);
+  } finally {
+    await target.stop();
+  }
+});

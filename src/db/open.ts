@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,30 @@ function inspectExisting(file: string): { isNew: boolean; version: number } {
 }
 
 /**
+ * Brings the schema up to date inside one BEGIN IMMEDIATE transaction: two leakwatch processes starting on the same
+ * new file take turns (busy_timeout), and a reader sees either an empty file or a complete database. drizzle's own
+ * migrate() reads what is applied before it takes the lock, so two first runs at once would both create the tables.
+ * `user_version` counts the migrations applied, in the journal's order.
+ */
+function migrateLocked(client: Database.Database, file: string): void {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS });
+  client.exec('BEGIN IMMEDIATE');
+  try {
+    const applicationId = client.pragma('application_id', { simple: true }) as number;
+    const tables = client.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+    if (applicationId !== APPLICATION_ID && tables.n > 0) throw new LeakwatchError(`${file} is an SQLite database but not a leakwatch one; it was left untouched`);
+    const applied = client.pragma('user_version', { simple: true }) as number;
+    for (const migration of migrations.slice(applied)) for (const statement of migration.sql) if (statement.trim()) client.exec(statement);
+    client.pragma(`application_id = ${APPLICATION_ID}`);
+    client.pragma(`user_version = ${migrations.length}`);
+    client.exec('COMMIT');
+  } catch (error) {
+    client.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
  * Opens (creating and migrating if needed) a database for writing. WAL + synchronous=NORMAL: a committed
  * transaction survives a crash of leakwatch (kill -9); only a power loss can take the last few.
  */
@@ -70,15 +94,12 @@ export function openForWrite(file: string): Db {
   if (!existsSync(dir)) throw new LeakwatchError(`directory ${dir} does not exist`);
   if (existsSync(file)) inspectExisting(file);
   const client = new Database(file);
+  client.pragma('busy_timeout = 5000');
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
   client.pragma('foreign_keys = ON');
-  client.pragma('busy_timeout = 5000');
-  const db = drizzle(client, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS });
-  client.pragma(`application_id = ${APPLICATION_ID}`);
-  client.pragma(`user_version = ${schemaVersion()}`);
-  return db;
+  migrateLocked(client, file);
+  return drizzle(client, { schema });
 }
 
 /**

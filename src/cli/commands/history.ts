@@ -289,12 +289,13 @@ export function regionsCommand(): Command {
           const [from, to] = options.diff.split('..');
           if (from === undefined || to === undefined) throw new LeakwatchError(`--diff needs <from>..<to>, e.g. 1h..3h, got '${options.diff}'`);
           const [a, b] = [tick(from, '--diff'), tick(to, '--diff')];
-          return processesAt(db, id, b).flatMap((p) =>
-            diffRegions(regionsAt(db, p.id, a), sortedRegions(regionsAt(db, p.id, b))).map((d) => {
-              const before = d.kind === 'changed' ? regionsAt(db, p.id, a).get(d.start)!.committed : 0;
-              return { pid: p.pid, change: d.kind, start: d.start, end: d.end, type: d.type, protection: d.protection, committedDelta: d.kind === 'removed' ? -d.committed : d.committed - before, details: d.details };
-            }),
-          ).sort((x, y) => Math.abs(y.committedDelta) - Math.abs(x.committedDelta)).slice(0, top);
+          return processesAt(db, id, b).flatMap((p) => {
+            const before = regionsAt(db, p.id, a);
+            return diffRegions(before, sortedRegions(regionsAt(db, p.id, b))).map((d) => {
+              const was = d.kind === 'changed' ? before.get(d.start)!.committed : 0;
+              return { pid: p.pid, change: d.kind, start: d.start, end: d.end, type: d.type, protection: d.protection, committedDelta: d.kind === 'removed' ? -d.committed : d.committed - was, details: d.details };
+            });
+          }).sort((x, y) => Math.abs(y.committedDelta) - Math.abs(x.committedDelta)).slice(0, top);
         }
         const seq = tick(options.at, '--at');
         return processesAt(db, id, seq)

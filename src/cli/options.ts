@@ -1,5 +1,5 @@
 /** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
-import { TOTAL_COLUMNS, type TotalColumn } from '../collector/types.js';
+import { TOTAL_COLUMNS, type MemoryType, type TotalColumn } from '../collector/types.js';
 import { LeakwatchError } from '../errors.js';
 import { parseDuration } from '../watch/schedule.js';
 
@@ -27,4 +27,12 @@ export function parseTimePoint(text: string, option: string, sessionStartMs: num
     return (ms - sessionStartMs) / 1000;
   }
   return parseDuration(text, option) / 1000;
+}
+
+/** `heap,stack`: a comma-separated list of type keys, each one of `allowed`. */
+export function parseTypeList(text: string, allowed: readonly MemoryType[]): MemoryType[] {
+  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = types.find((t) => !(allowed as readonly string[]).includes(t));
+  if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${allowed.join(', ')})`);
+  return types as MemoryType[];
 }

@@ -26,13 +26,14 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Right-aligns every column but the first and last-if-text; `rows[0]` is the header. */
-function renderTable(rows: string[][], leftAligned: Set<number>): string {
+/** Pads columns to a common width, right-aligned unless listed in `leftAligned` ('all': every column); `rows[0]` is the header. */
+export function renderTable(rows: string[][], leftAligned: Set<number> | 'all'): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const left = (c: number) => leftAligned === 'all' || leftAligned.has(c);
   return rows
     .map((row) =>
       row
-        .map((cell, c) => (leftAligned.has(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .map((cell, c) => (left(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
         .join('  ')
         .trimEnd(),
     )

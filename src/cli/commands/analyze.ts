@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
 import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
 import { findingsTable } from '../../report/text.js';
 import { junitXml } from '../../report/junit.js';
-import { parseSessionId } from '../options.js';
+import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
+import { parseSessionId, parseTypeList } from '../options.js';
 
 interface AnalyzeOptions {
   db: string;
@@ -18,42 +18,28 @@ interface AnalyzeOptions {
 /** Exit code when --fail-on-leak finds a leak in a gated type. */
 const EXIT_LEAK = 1;
 
-
-function parseTypes(text: string): MemoryType[] {
-  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
-  const unknown = types.filter((t) => !(ANALYZED_TYPES as readonly string[]).includes(t));
-  if (unknown.length > 0 || types.length === 0) {
-    throw new LeakwatchError(`unknown type '${unknown[0] ?? text}' (one of: ${ANALYZED_TYPES.join(', ')})`);
-  }
-  return types as MemoryType[];
-}
-
 export function analyzeCommand(): Command {
   return new Command('analyze')
     .description('decide per memory type whether a recorded session leaks: rate, onset, confidence, time to limit')
     .argument('<session>', 'session id (printed by watch/run)', parseSessionId)
     .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
     .option('--json', 'print the findings as JSON')
-    .option('--types <list>', `comma-separated types (default: ${ANALYZED_TYPES.join(',')})`, parseTypes)
+    .option('--types <list>', `comma-separated types (default: ${ANALYZED_TYPES.join(',')})`, (text: string) => parseTypeList(text, ANALYZED_TYPES))
     .option('--fail-on-leak', `exit ${EXIT_LEAK} when a gated type (private, heap, managedHeap, stack) leaks`)
     .option('--junit <file>', 'also write JUnit XML: one test case per type, a leak is a failure')
     .action(async (id: number, options: AnalyzeOptions) => {
-      const { openForRead } = await import('../../db/open.js');
       const { analyseStoredSession } = await import('../analysis.js');
-      const db = openForRead(options.db);
-      try {
-        const { session, samples, durationSeconds, findings } = analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_TYPES);
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify({ session: id, durationSeconds, samples, findings })}\n`);
-        } else {
-          process.stdout.write(`session ${id}: ${samples} samples over ${durationSeconds} s\n\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
-        }
-        if (options.junit) writeFileSync(options.junit, junitXml(id, session.command, findings, (f) => isGated(f.type)));
-        if (options.failOnLeak && findings.some((f) => isGated(f.type) && f.verdict === 'leak')) {
-          throw new LeakwatchError('a gated memory type leaks (--fail-on-leak)', EXIT_LEAK);
-        }
-      } finally {
-        db.$client.close();
+      const { session, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db) =>
+        analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_TYPES),
+      );
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ session: id, durationSeconds, samples, findings })}\n`);
+      } else {
+        process.stdout.write(`session ${id}: ${samples} samples over ${durationSeconds} s\n\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
+      }
+      if (options.junit) writeOutputFile(options.junit, junitXml(id, session.command, findings, (f) => isGated(f.type)));
+      if (options.failOnLeak && findings.some((f) => isGated(f.type) && f.verdict === 'leak')) {
+        throw new LeakwatchError('a gated memory type leaks (--fail-on-leak)', EXIT_LEAK);
       }
     });
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
 import { analyseStoredSession } from '../analysis.js';
+import { withReadOnlyDatabase } from '../io.js';
 import { findingsTable } from '../../report/text.js';
 import { record, type WatchOptions } from '../recording.js';
 import { writeReport } from './report.js';
@@ -24,14 +25,8 @@ export function demoCommand(): Command {
         const child = await startChild(argv, 'ignore');
         return { pid: child.pid, mode: 'run', command: argv.join(' '), child };
       }, { ...options, label: 'demo', children: true });
-      const { openForRead } = await import('../../db/open.js');
-      const db = openForRead(options.db);
-      try {
-        const { findings } = analyseStoredSession(db, result.session, options.db, ANALYZED_TYPES);
-        process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
-      } finally {
-        db.$client.close();
-      }
+      const { findings } = await withReadOnlyDatabase(options.db, (db) => analyseStoredSession(db, result.session, options.db, ANALYZED_TYPES));
+      process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
       const [report] = await writeReport(result.session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
       process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
     });

@@ -1,38 +1,17 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
 import type { Aggregate, Table } from '../../history/resample.js';
-import { printable } from '../../report/text.js';
+import { printable, renderTable } from '../../report/text.js';
 import { formatBytes, formatElapsed } from '../../units.js';
 import { parseDuration } from '../../watch/schedule.js';
-import { parseSessionId, parseTimePoint } from '../options.js';
+import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
+import { parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
 
 const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
-
-async function withDatabase<T>(file: string, use: (db: import('../../db/open.js').Db) => T | Promise<T>): Promise<T> {
-  const { openForRead } = await import('../../db/open.js');
-  const db = openForRead(file);
-  try {
-    return await use(db);
-  } finally {
-    db.$client.close();
-  }
-}
-
-function parseTypeList(text: string): MemoryType[] {
-  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
-  const unknown = types.find((t) => !(MEMORY_TYPES as readonly string[]).includes(t));
-  if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${MEMORY_TYPES.join(', ')})`);
-  return types as MemoryType[];
-}
-
-function renderTable(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
-}
 
 export function sessionsCommand(): Command {
   return new Command('sessions')
@@ -45,7 +24,7 @@ export function sessionsCommand(): Command {
     .action(async (options: { db: string; label?: string; since?: string; json?: boolean; format: string }) => {
       const sinceMs = options.since === undefined ? undefined : Date.now() - parseDuration(options.since, '--since');
       const { listSessions } = await import('../../db/history.js');
-      const sessions = await withDatabase(options.db, (db) => listSessions(db, { labelGlob: options.label, sinceMs }));
+      const sessions = await withReadOnlyDatabase(options.db, (db) => listSessions(db, { labelGlob: options.label, sinceMs }));
       if (options.json || options.format === 'json') {
         process.stdout.write(`${JSON.stringify(sessions)}\n`);
         return;
@@ -67,7 +46,7 @@ export function sessionsCommand(): Command {
         Object.entries(s.verdicts).map(([type, verdict]) => `${type} ${verdict}`).join(', '),
         printable(s.command),
       ]);
-      process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'END', 'ALERTS', 'COMMAND'], ...rows])}\n`);
+      process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'END', 'ALERTS', 'COMMAND'], ...rows], 'all')}\n`);
     });
 }
 
@@ -76,7 +55,7 @@ export function queryCommand(): Command {
     .description('committed bytes per type over a time range of a session, optionally resampled')
     .argument('<session>', 'session id', parseSessionId)
     .addOption(dbOption())
-    .option('--type <list>', 'comma-separated types (default: all)', parseTypeList)
+    .option('--type <list>', 'comma-separated types (default: all)', (text: string) => parseTypeList(text, MEMORY_TYPES))
     .option('--from <time>', 'start: a duration after the session start (10m) or an ISO time')
     .option('--to <time>', 'end: a duration after the session start (2h) or an ISO time')
     .option('--every <interval>', 'one row per interval (1m, 1h)')
@@ -85,7 +64,7 @@ export function queryCommand(): Command {
     .action(async (id: number, options: { db: string; type?: MemoryType[]; from?: string; to?: string; every?: string; agg: Aggregate; format: string }) => {
       const every = options.every === undefined ? undefined : parseDuration(options.every, '--every') / 1000;
       const [{ loadSession, sessionSeries }, { resample, timeRange, toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
-      const table = await withDatabase(options.db, (db) => {
+      const table = await withReadOnlyDatabase(options.db, (db) => {
         const session = loadSession(db, id, options.db);
         const series = sessionSeries(db, id);
         const types = options.type ?? MEMORY_TYPES.filter((t) => t !== 'free');
@@ -103,7 +82,7 @@ export function queryCommand(): Command {
       } else {
         const names = Object.keys(table.columns);
         const rows = table.t.map((t, i) => [formatElapsed(t * 1000), ...names.map((n) => formatBytes(table.columns[n][i]))]);
-        process.stdout.write(`${renderTable([['ELAPSED', ...names], ...rows])}\n`);
+        process.stdout.write(`${renderTable([['ELAPSED', ...names], ...rows], 'all')}\n`);
       }
     });
 }
@@ -122,14 +101,14 @@ export function exportCommand(): Command {
         import('../../db/history.js'),
         import('../../db/open.js'),
       ]);
-      const text = await withDatabase(options.db, (db) => {
+      const text = await withReadOnlyDatabase(options.db, (db) => {
         loadSession(db, id, options.db);
         if (options.format === 'json') return `${JSON.stringify(dumpSession(db, id, schemaVersion()))}\n`;
         const series = sessionSeries(db, id);
         return toCsv({ t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) });
       });
       if (options.output === undefined) process.stdout.write(text);
-      else writeFileSync(options.output, text);
+      else writeOutputFile(options.output, text);
     });
 }
 
@@ -207,7 +186,7 @@ export function compareCommand(): Command {
     .option('--fail-on-regression', 'exit 1 when a gated type grows significantly faster in B')
     .action(async (a: number, b: number, options: { db: string; json?: boolean; failOnRegression?: boolean }) => {
       const [{ analyseStoredSession }, { compareFindings }] = await Promise.all([import('../analysis.js'), import('../../analysis/compare.js')]);
-      const comparisons = await withDatabase(options.db, (db) => {
+      const comparisons = await withReadOnlyDatabase(options.db, (db) => {
         const fa = analyseStoredSession(db, a, options.db, ANALYZED_TYPES).findings;
         const fb = analyseStoredSession(db, b, options.db, ANALYZED_TYPES).findings;
         return ANALYZED_TYPES.map((type, i) => ({ type, gated: (GATED_TYPES as readonly MemoryType[]).includes(type), a: fa[i], b: fb[i], ...compareFindings(fa[i], fb[i]) }));
@@ -278,7 +257,7 @@ export function regionsCommand(): Command {
         import('../../db/history.js'),
         import('../../db/region-deltas.js'),
       ]);
-      const rows = await withDatabase(options.db, (db) => {
+      const rows = await withReadOnlyDatabase(options.db, (db) => {
         const session = loadSession(db, id, options.db);
         const tick = (text: string | undefined, option: string) => {
           const seq = tickAt(db, id, text === undefined ? Infinity : parseTimePoint(text, option, session.startedAt));
@@ -316,7 +295,7 @@ export function regionsCommand(): Command {
         'committedDelta' in r ? `${r.committedDelta >= 0 ? '+' : ''}${formatBytes(r.committedDelta)}` : formatBytes(r.committed),
         printable(r.details),
       ]);
-      process.stdout.write(`${renderTable([['PID', options.diff ? 'CHANGE' : '', 'ADDRESS', 'TYPE', 'PROT', options.diff ? 'COMMITTED Δ' : 'COMMITTED', 'DETAILS'], ...table])}\n`);
+      process.stdout.write(`${renderTable([['PID', options.diff ? 'CHANGE' : '', 'ADDRESS', 'TYPE', 'PROT', options.diff ? 'COMMITTED Δ' : 'COMMITTED', 'DETAILS'], ...table], 'all')}\n`);
     });
 }
 
@@ -328,7 +307,7 @@ export function showCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: number, options: { db: string; json?: boolean }) => {
       const { analyseStoredSession } = await import('../analysis.js');
-      const { session, series, samples, durationSeconds, findings } = await withDatabase(options.db, (db) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES));
+      const { session, series, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES));
       const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
         const values = series.committed[type];
         const finding = findings.find((f) => f.type === type)!;
@@ -346,6 +325,6 @@ export function showCommand(): Command {
         const t = types[type];
         return [type, formatBytes(t.first), formatBytes(t.last), formatBytes(t.peak), t.verdict, `${formatBytes(t.slopeBytesPerHour)}/h`];
       });
-      process.stdout.write(`${facts.join('\n')}\n\n${renderTable([['TYPE', 'FIRST', 'LAST', 'PEAK', 'VERDICT', 'RATE'], ...rows])}\n`);
+      process.stdout.write(`${facts.join('\n')}\n\n${renderTable([['TYPE', 'FIRST', 'LAST', 'PEAK', 'VERDICT', 'RATE'], ...rows], 'all')}\n`);
     });
 }

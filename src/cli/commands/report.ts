@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
+import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
 import { parseSessionId } from '../options.js';
 
 interface ReportOptions {
@@ -12,52 +12,26 @@ interface ReportOptions {
 
 /** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
 export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string): Promise<string[]> {
-  const [{ openForRead }, { chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([
-    import('../../db/open.js'),
-    import('../analysis.js'),
-    import('../../report/html.js'),
-  ]);
-  const db = openForRead(dbFile);
-  let html: string;
-  let pngs: string[] = [];
-  try {
+  const [{ chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
+  const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db) => {
     const model = reportModel(db, id, dbFile);
-    if (pngDir !== undefined) {
-      const { writePngs } = await import('../../report/png.js');
-      pngs = await writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
-    }
-    html = renderReport(model, chartJsSource());
-  } finally {
-    db.$client.close();
-  }
-  writeOutput(output, html);
+    const pngFiles = pngDir === undefined
+      ? []
+      : await (await import('../../report/png.js')).writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
+    return { html: renderReport(model, chartJsSource()), pngs: pngFiles };
+  });
+  writeOutputFile(output, html);
   return [output, ...pngs];
 }
 
 /** Writes the side-by-side HTML comparison of two stored sessions; returns where it went. */
 async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`): Promise<string> {
-  const [{ openForRead }, { chartJsSource, reportModel }, { renderComparison }] = await Promise.all([
-    import('../../db/open.js'),
-    import('../analysis.js'),
-    import('../../report/html.js'),
-  ]);
-  const db = openForRead(dbFile);
-  let html: string;
-  try {
-    html = renderComparison(reportModel(db, a, dbFile), reportModel(db, b, dbFile), chartJsSource());
-  } finally {
-    db.$client.close();
-  }
-  writeOutput(output, html);
+  const [{ chartJsSource, reportModel }, { renderComparison }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
+  const html = await withReadOnlyDatabase(dbFile, (db) =>
+    renderComparison(reportModel(db, a, dbFile), reportModel(db, b, dbFile), chartJsSource()),
+  );
+  writeOutputFile(output, html);
   return output;
-}
-
-function writeOutput(file: string, content: string): void {
-  try {
-    writeFileSync(file, content);
-  } catch (error) {
-    throw new LeakwatchError(`cannot write ${file}: ${(error as Error).message}`);
-  }
 }
 
 export function reportCommand(): Command {

@@ -20,7 +20,7 @@ export function demoCommand(): Command {
       process.stdout.write(`Running ${DEMO_TARGET} (it leaks ~2 MB/s: JS objects and native buffers) for ${options.duration}...\n`);
       const { startChild } = await import('../../watch/child.js');
       const result = await record(async () => {
-        const argv = [process.execPath, DEMO_TARGET];
+        const argv = [process.execPath, '--expose-gc', DEMO_TARGET];
         // The demo's own ready line is not for the user: keep its output out of the demo's.
         const child = await startChild(argv, 'ignore');
         return { pid: child.pid, mode: 'run', command: argv.join(' '), child };

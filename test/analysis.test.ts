@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { autocorrelationFactor, mannKendall, mannKendallVariance } from '../src/analysis/mann-kendall.js';
-import { afterRestarts, bendFit, bucketMedians, sawtoothFloor, stepFit } from '../src/analysis/shape.js';
+import { bendFit, bucketMedians, noiseScale, releaseCycles, sawtoothFloor, stepFit } from '../src/analysis/shape.js';
 import { lag1Autocorrelation, leastSquares, median, normalCdf } from '../src/analysis/stats.js';
 import { theilSen } from '../src/analysis/theil-sen.js';
-import { analyzeTrend, DEFAULT_OPTIONS } from '../src/analysis/trend.js';
+import { analyzeTrend, DEFAULT_OPTIONS, fisherCombined } from '../src/analysis/trend.js';
 import type { Series } from '../src/analysis/types.js';
 
 const MiB = 1024 * 1024;
@@ -88,15 +88,6 @@ test('sawtoothFloor keeps the minimum of each GC cycle; none for a series withou
   assert.equal(sawtoothFloor(series(1200, 1, (t) => 100 + t)), undefined);
 });
 
-test('afterRestarts keeps the part after a restart', () => {
-  const s = series(1000, 1, (t) => (t < 600 ? 100 + t : t - 600));
-  const after = afterRestarts(s);
-  assert.equal(after.t[0], 600);
-  assert.equal(after.t.length, 400);
-  const steady = series(100, 1, (t) => t);
-  assert.equal(afterRestarts(steady), steady);
-});
-
 test('bendFit finds where the slope changes, and both slopes; stepFit finds a single step', () => {
   const x = Array.from({ length: 100 }, (_, i) => i);
   const starts = bendFit(x, x.map((xi) => 10 + Math.max(0, xi - 40) * 3));
@@ -159,11 +150,67 @@ test('analyzeTrend on the canonical shapes', () => {
   assert.equal(verdictOf(series(40, 0.5, (t) => t * MiB)).verdict, 'insufficient-data', 'too short a time');
 });
 
+test('noiseScale: a steady climb is not noise; white noise is', () => {
+  assert.equal(noiseScale(Array.from({ length: 100 }, (_, i) => i * MiB)), 0);
+  const noise = gaussian(3);
+  close(noiseScale(Array.from({ length: 5000 }, () => noise() * MiB)), MiB, 0.1 * MiB, 'sd');
+});
+
+test('releaseCycles: drops of more than half the range, with each stretch\'s peak and floor', () => {
+  const saw = series(3000, 1, (t) => 100 + (t % 1000) / 10);
+  const cycles = releaseCycles(saw)!;
+  assert.equal(cycles.releases, 2);
+  assert.deepEqual(cycles.peaks.map(Math.round), [200, 200, 200]);
+  assert.deepEqual(cycles.floors, [100, 100]);
+  assert.equal(releaseCycles(series(3000, 1, (t) => (t > 1500 ? 0 : 100))), undefined, 'one drop is not again and again');
+});
+
+test('few long release cycles: the same floor is no leak, a rising floor is', () => {
+  const level = 200 * MiB;
+  const noise = gaussian(11);
+  const verdictOf = (s: Series) => analyzeTrend(s, { ...DEFAULT_OPTIONS, managed: false });
+  // Three 20-minute climbs of 100 MiB, each released to the same floor: far too few cycles for a post-GC floor.
+  const same = verdictOf(series(3600, 1, (t) => level + ((t % 1200) / 1200) * 100 * MiB + noise() * 0.2 * MiB));
+  assert.equal(same.verdict, 'no-leak', same.reason);
+  assert.match(same.reason, /^climbs and is released to the same floor again and again \(2 releases/);
+  const rising = verdictOf(series(3600, 1, (t) => level + ((t % 1200) / 1200) * 100 * MiB + Math.floor(t / 1200) * 40 * MiB + noise() * 0.2 * MiB));
+  assert.notEqual(rising.verdict, 'no-leak', rising.reason);
+});
+
+test('restarts: each life judged on its own, a drop at a restart is not a recovery', () => {
+  const level = 100 * MiB;
+  const noise = gaussian(5);
+  const verdictOf = (s: Series) => analyzeTrend(s, { ...DEFAULT_OPTIONS, managed: false });
+  // A leak of 60 MiB/h that restarts the program at 1 h: both lives leak.
+  const leaking = series(7200, 1, (t) => level + ((t % 3600) / 3600) * 60 * MiB + noise() * MiB);
+  const restarted = verdictOf({ ...leaking, lives: [3600] });
+  assert.equal(restarted.verdict, 'leak', restarted.reason);
+  close(restarted.slopeBytesPerHour, 60 * MiB, 3 * MiB, 'rate of a life');
+  assert.equal(restarted.onsetSeconds, 0, 'leaking since the first life');
+  assert.deepEqual(restarted.lives.map((l) => [l.startSeconds, l.verdict]), [[0, 'leak'], [3600, 'leak']]);
+  assert.match(restarted.reason, /^in life 2 of 2 \(from 1:00:00\): grew/);
+  // A warm-up in each life: no leak, though the series climbs twice.
+  const warm = series(7200, 1, (t) => level + 80 * MiB * (1 - Math.exp(-(t % 3600) / 200)) + noise() * MiB);
+  const warmed = verdictOf({ ...warm, lives: [3600] });
+  assert.equal(warmed.verdict, 'no-leak', warmed.reason);
+  assert.deepEqual(warmed.lives.map((l) => l.verdict), ['no-leak', 'no-leak']);
+  // Lives too short to judge alone.
+  const short = verdictOf({ ...series(100, 1, (t) => t * MiB), lives: [25, 50, 75] });
+  assert.equal(short.verdict, 'insufficient-data');
+  assert.match(short.reason, /each of its 4 lives/);
+});
+
+test('fisherCombined: the p-value of independent tests together', () => {
+  close(fisherCombined([0.01, 0.01]), 0.001021, 0.000001, 'two 1% tests: e^−9.21 × 10.21');
+  close(fisherCombined([0.5]), 0.5, 1e-12, 'one test is itself');
+  assert.equal(fisherCombined([1, 1, 1]), 1);
+});
+
 test('compareFindings: a regression only when B is significantly faster and growing', async () => {
   const { compareFindings } = await import('../src/analysis/compare.js');
   const finding = (verdict: 'leak' | 'no-leak' | 'insufficient-data', rate: number, lo: number, hi: number) => ({
     type: 'heap' as const, verdict, slopeBytesPerHour: rate, ci: [lo, hi] as [number, number], onsetSeconds: null,
-    growthBytes: 0, timeToLimitSeconds: null, confidence: 1, explanation: '', topRegions: [],
+    growthBytes: 0, timeToLimitSeconds: null, confidence: 1, explanation: '', topRegions: [], lives: [],
   });
   const flat = finding('no-leak', 0, -MiB, MiB);
   const leak = finding('leak', 50 * MiB, 45 * MiB, 55 * MiB);

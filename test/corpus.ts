@@ -53,6 +53,7 @@ export const NO_LEAK_FAMILIES = [
   'cache-to-cap',
   'large-noise-flat',
   'restart',
+  'rare-release',
 ] as const;
 export const LEAK_FAMILIES = [
   'linear',
@@ -62,6 +63,7 @@ export const LEAK_FAMILIES = [
   'thread-stacks',
   'sawtooth-leak',
   'warmup-then-leak',
+  'restarting-leak',
 ] as const;
 export const FAMILIES: readonly string[] = [...NO_LEAK_FAMILIES, ...LEAK_FAMILIES];
 
@@ -223,6 +225,8 @@ interface Generated {
   managed: boolean;
   t: number[];
   v: number[];
+  /** Where a restart (a new process) begins, as the collector knows it from process identity. */
+  lives?: number[];
 }
 type Generator = (rng: Rng, duration: number) => Generated;
 
@@ -349,7 +353,19 @@ const generators: Record<string, Generator> = {
     const v = t.map((ti, i) =>
       (ti < at ? start + amp * (1 - Math.exp(-ti / tau)) : restartLevel + amp * (1 - Math.exp(-(ti - at) / tau))) + e[i],
     );
-    return noLeak(`${bytes(start)}→${bytes(start + amp)} restart@${pct(at / D)} tau=${pct(tau / D)}ofRun`, t, pages(v));
+    return { ...noLeak(`${bytes(start)}→${bytes(start + amp)} restart@${pct(at / D)} tau=${pct(tau / D)}ofRun`, t, pages(v)), lives: [t.findIndex((ti) => ti >= at)] };
+  },
+
+  'rare-release': (rng, D) => {
+    // Few, long cycles (2–7 in the run): a cache flushed now and then, a rare full GC; too few for a post-GC floor.
+    const floor = logUniform(rng, 20 * MiB, 1 * GiB);
+    const ampFrac = uniform(rng, 0.3, 1.5);
+    const period = D / uniform(rng, 2.2, 7);
+    const cs = cycles(rng, D, period, ampFrac * floor, 0.002 * floor).map((c) => ({ ...c, amplitude: ampFrac * floor * uniform(rng, 0.95, 1.05) }));
+    const t = timeGrid(rng, D);
+    const saw = sawtooth(t, cs);
+    const e = noise(rng, t, 0.002 * floor, maybeTau(rng, D));
+    return noLeak(`floor=${bytes(floor)} amp=${pct(ampFrac)} period=${pct(period / D)}ofRun`, t, pages(t.map((_, i) => floor + saw[i] + e[i])));
   },
 
   // Leaks ---------------------------------------------------------------------------------------------------------
@@ -543,6 +559,31 @@ const generators: Record<string, Generator> = {
       v: pages(v),
     };
   },
+
+  'restarting-leak': (rng, D) => {
+    // A leak that restarts the program (an OOM kill, a watchdog) 1–3 times: every life leaks from the same start.
+    const restarts = 1 + Math.floor(rng() * 3);
+    const lifeHours = D / (restarts + 1) / HOUR;
+    const rho = logUniform(rng, 0.05, Math.min(2, 10 / lifeHours));
+    const start = leakLevel(rng, rho, rho * lifeHours, 5 * MiB);
+    const rate = rho * start;
+    const sd = Math.min(logUniform(rng, 0.001, 0.005) * start, (rate * lifeHours) / 10);
+    const ats = Array.from({ length: restarts }, (_, k) => (D * (k + 1)) / (restarts + 1) * uniform(rng, 0.9, 1.1));
+    const t = timeGrid(rng, D, ats);
+    const e = noise(rng, t, sd);
+    const lifeStart = (ti: number) => ats.reduce((last, at) => (ti >= at ? at : last), 0);
+    const v = t.map((ti, i) => start + (rate * (ti - lifeStart(ti))) / HOUR + e[i]);
+    return {
+      desc: `L=${bytes(start)} rate=${pct(rho)}/h (${bytes(rate)}/h) restarts=${restarts} sd=${pct(sd / start)}`,
+      leak: true,
+      rateBytesPerHour: rate,
+      onsetSeconds: 0,
+      managed: false,
+      t,
+      v: pages(v),
+      lives: ats.map((at) => t.findIndex((ti) => ti >= at)),
+    };
+  },
 };
 
 /** The whole corpus for a seed: every family, PER_FAMILY scenarios each, deterministic. */
@@ -562,7 +603,7 @@ export function generateCorpus(seed = 1): Scenario[] {
         onsetSeconds: g.onsetSeconds,
         durationSeconds: duration,
         managed: g.managed,
-        series: { t: g.t, v: g.v },
+        series: { t: g.t, v: g.v, ...(g.lives && { lives: g.lives }) },
       });
     }
   }

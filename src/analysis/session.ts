@@ -17,6 +17,8 @@ export interface SessionData {
   /** Committed bytes per type and tick, summed over the session's processes. */
   committed: Record<MemoryType, number[]>;
   limit: MemoryLimit | undefined;
+  /** Tick indices where the watched program restarted (a new target process); empty when it did not. */
+  lives: number[];
 }
 
 const TOP_REGIONS = 5;
@@ -44,7 +46,7 @@ export function analyzeSession(
   const currentTotal = ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((sum, t) => sum + (data.committed[t][last] ?? 0), 0);
   const growthCache = new Map<number, RegionGrowth[]>();
   return types.map((type) => {
-    const series: Series = { t: data.t, v: data.committed[type] };
+    const series: Series = { t: data.t, v: data.committed[type], lives: data.lives };
     const trend = analyzeTrend(series, { ...options, managed: type === 'managedHeap' });
     const growing = trend.verdict === 'leak' || trend.verdict === 'suspected';
     const from = trend.onsetSeconds ?? data.t[0] ?? 0;
@@ -70,6 +72,7 @@ export function analyzeSession(
       confidence: Math.round(trend.confidence * 1000) / 1000,
       explanation: parts.join(' '),
       topRegions,
+      lives: trend.lives.map((l) => ({ ...l, startSeconds: Math.round(l.startSeconds), endSeconds: Math.round(l.endSeconds), slopeBytesPerHour: Math.round(l.slopeBytesPerHour) })),
     };
   });
 }

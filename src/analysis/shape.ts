@@ -1,5 +1,5 @@
 /**
- * Reshaping a memory series before the trend test: time buckets, the post-GC floor of a sawtooth, restarts; and the
+ * Reshaping a memory series before the trend test: time buckets, the post-GC floor of a sawtooth, releases; and the
  * two shape models the verdict compares against a straight line: a hinge (flat, then growing from an onset) and a
  * single step (one level, then another).
  */
@@ -29,16 +29,23 @@ export function bucketMedians(series: Series, buckets: number, value: 'median' |
     }
     if (values.length > 0) {
       t.push(median(times));
-      v.push(value === 'median' ? median(values) : Math.min(...values));
+      v.push(value === 'median' ? median(values) : values.reduce((a, b) => Math.min(a, b), Infinity));
     }
   }
   return { t, v };
 }
 
-/** Sample-to-sample noise: the median absolute first difference, scaled to a standard deviation of one sample. */
+/**
+ * Sample-to-sample noise: the median absolute deviation of the first differences from their median, scaled to a
+ * standard deviation of one sample. Centring on the median difference keeps a steady climb (a sawtooth's ramp,
+ * a leak) from counting as noise: its differences are all alike.
+ */
 export function noiseScale(v: readonly number[]): number {
   if (v.length < 3) return 0;
-  const diffs = v.slice(1).map((x, i) => Math.abs(x - v[i]));
+  const diffs = new Float64Array(v.length - 1);
+  for (let i = 1; i < v.length; i++) diffs[i - 1] = v[i] - v[i - 1];
+  const typical = median(diffs);
+  for (let i = 0; i < diffs.length; i++) diffs[i] = Math.abs(diffs[i] - typical);
   return (1.4826 * median(diffs)) / Math.SQRT2;
 }
 
@@ -80,14 +87,22 @@ export function sawtoothFloor(series: Series): Series | undefined {
   return { t, v };
 }
 
+export interface ReleaseCycles {
+  /** How many times the memory was released (a drop of more than half the range). */
+  releases: number;
+  /** The highest value of each stretch between releases, in order. */
+  peaks: number[];
+  /** The lowest value right after each release (the floor it was released to), in order. */
+  floors: number[];
+  range: number;
+}
+
 /**
- * The part of a series after its last restart: a drop of more than half the range (and 8 noise standard deviations)
- * to near the series' minimum
- * (a process that died and came back starts from scratch). Only taken when that part is at least a quarter of the run;
- * otherwise the longest part between restarts.
+ * Memory that climbs and is released again: drops of more than half the series' range (and 8 noise standard
+ * deviations), at least two of them. Inside one process such a drop is a release (a collection, a cache flush, a
+ * trim), not a restart: restarts are known from process identity. Undefined when there are fewer than two.
  */
-export function afterRestarts(series: Series): Series {
-  // The full range, not the robust one: a fast warm-up spends only a few samples low.
+export function releaseCycles(series: Series): ReleaseCycles | undefined {
   let floor = Infinity;
   let top = -Infinity;
   for (const v of series.v) {
@@ -95,17 +110,22 @@ export function afterRestarts(series: Series): Series {
     top = Math.max(top, v);
   }
   const range = top - floor;
-  // …and far beyond the noise, so one low sample after a high one in a noisy series is not a restart.
-  const restarts = dropsOver(series.v, Math.max(0.5 * range, 8 * noiseScale(series.v))).filter((i) => series.v[i] - floor < 0.25 * range);
-  if (restarts.length === 0 || restarts.length >= MIN_SAWTOOTH_CYCLES) return series;
-  const bounds = [0, ...restarts, series.t.length];
-  const duration = (a: number, b: number) => series.t[b - 1] - series.t[a];
-  let best = bounds.length - 2;
-  const total = duration(0, series.t.length);
-  if (duration(bounds[best], bounds[best + 1]) < 0.25 * total) {
-    for (let s = 0; s + 1 < bounds.length; s++) if (duration(bounds[s], bounds[s + 1]) > duration(bounds[best], bounds[best + 1])) best = s;
+  const drops = dropsOver(series.v, Math.max(0.5 * range, 8 * noiseScale(series.v)));
+  if (drops.length < 2) return undefined;
+  const bounds = [0, ...drops, series.v.length];
+  const peaks: number[] = [];
+  const floors: number[] = [];
+  for (let c = 0; c + 1 < bounds.length; c++) {
+    let high = -Infinity;
+    let low = Infinity;
+    for (let i = bounds[c]; i < bounds[c + 1]; i++) {
+      high = Math.max(high, series.v[i]);
+      low = Math.min(low, series.v[i]);
+    }
+    peaks.push(high);
+    if (c > 0) floors.push(low);
   }
-  return { t: series.t.slice(bounds[best], bounds[best + 1]), v: series.v.slice(bounds[best], bounds[best + 1]) };
+  return { releases: drops.length, peaks, floors, range };
 }
 
 export interface BendFit {

@@ -1,7 +1,7 @@
 /** Small statistics used by the trend analysis. Pure functions over plain arrays. */
 
 /** Median of a non-empty array (does not modify it). O(n log n). */
-export function median(values: readonly number[]): number {
+export function median(values: ArrayLike<number>): number {
   if (values.length === 0) throw new Error('median of an empty array');
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;

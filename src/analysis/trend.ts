@@ -1,8 +1,10 @@
 /**
  * Is this memory series leaking? A pure function from a series to a verdict with its evidence.
  *
- * 1. See through what is not growth: restarts (keep the part after the last one), GC / allocator sawtooth (judge
- *    the floor of each cycle), noise and spikes (medians of ≤ 200 time buckets).
+ * 0. Restarts, known from process identity (`Series.lives`): each life is judged on its own, and the lives together.
+ * 1. See through what is not growth: GC / allocator sawtooth (judge the floor of each cycle; with too few cycles
+ *    for that, memory released to the same floor with peaks that do not rise is not a leak), noise and spikes
+ *    (medians of ≤ 200 time buckets).
  * 2. Trend: Mann–Kendall test, its variance inflated for autocorrelation (smooth curves are not evidence);
  *    Theil–Sen slope with its 95% confidence interval, measured from the onset.
  * 3. Onset: a hinge fit (flat, then growing) when it explains the data clearly better than a straight line.
@@ -11,11 +13,11 @@
  * 5. Practical size: growth below max(minRateBytesPerHour, minRelativeRatePerHour × level), or less than
  *    minGrowthBytes in all, does not matter.
  */
-import { afterRestarts, bendFit, bucketMedians, sawtoothFloor, stepFit } from './shape.js';
+import { bendFit, bucketMedians, noiseScale, releaseCycles, sawtoothFloor, stepFit } from './shape.js';
 import { autocorrelationFactor, mannKendall } from './mann-kendall.js';
 import { lag1Autocorrelation, leastSquares, median, Z99 } from './stats.js';
 import { theilSen, type SlopeEstimate } from './theil-sen.js';
-import type { AnalysisOptions, Series, Trend } from './types.js';
+import type { AnalysisOptions, LifeTrend, Series, Trend, Verdict } from './types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
@@ -46,8 +48,13 @@ const STEP_GAIN = 0.5;
 
 const HOUR = 3600;
 
+// Released to the same floor: later peaks and floors stay within this share of the range (or 3 noise sd) of the
+// first ones. A leak under a sawtooth this coarse lifts its floor by more within a few cycles, or shows in the
+// post-GC floor once there are MIN_CYCLES cycles.
+const RELEASE_TOLERANCE = 0.1;
+
 function insufficient(reason: string): Trend {
-  return { verdict: 'insufficient-data', slopeBytesPerHour: 0, ci: [0, 0], onsetSeconds: null, growthBytes: 0, confidence: 0, pValue: 1, reason };
+  return { verdict: 'insufficient-data', slopeBytesPerHour: 0, ci: [0, 0], onsetSeconds: null, growthBytes: 0, confidence: 0, pValue: 1, reason, lives: [] };
 }
 
 /** Slope with autocorrelation-aware CI and trend p-value for one stretch of buckets. */
@@ -63,16 +70,77 @@ const rate = (bytesPerSecond: number) => `${formatBytes(perHour(bytesPerSecond))
 const pText = (p: number) => (p < 1e-4 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
 
 export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
+  return input.lives?.length ? analyzeLives(input, input.lives, options) : analyzeLife(input, options);
+}
+
+const SEVERITY: Record<Verdict, number> = { 'insufficient-data': 0, 'no-leak': 1, suspected: 2, leak: 3 };
+
+/**
+ * P-value of k independent one-sided tests together (Fisher's method): X = −2 Σ ln pᵢ is χ² with 2k degrees of
+ * freedom, whose upper tail for even degrees is e^(−X/2) Σ_{j<k} (X/2)^j / j!.
+ */
+export function fisherCombined(pValues: readonly number[]): number {
+  const half = pValues.reduce((sum, p) => sum - Math.log(Math.max(p, Number.MIN_VALUE)), 0);
+  let term = 1;
+  let sum = 1;
+  for (let j = 1; j < pValues.length; j++) sum += (term *= half / j);
+  return Math.min(1, Math.exp(-half) * sum);
+}
+
+/**
+ * A program that restarted: each life judged alone (a restart's drop is not a recovery, and a new life's warm-up
+ * is not growth of the old one). The verdict is the strongest of the lives that could be judged, the longest (then
+ * the latest) life deciding ties; and the lives together: growth in every life, each too weak alone, is a leak when
+ * the evidence of all lives combined (Fisher) is as strong as one leak's.
+ */
+function analyzeLives(input: Series, starts: readonly number[], options: AnalysisOptions): Trend {
+  const bounds = [0, ...starts.filter((i) => i > 0 && i < input.t.length), input.t.length];
+  const lives: { trend: Trend; life: LifeTrend; duration: number }[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const t = input.t.slice(bounds[k], bounds[k + 1]);
+    const trend = analyzeLife({ t, v: input.v.slice(bounds[k], bounds[k + 1]) }, options);
+    const [startSeconds, endSeconds] = [t[0], t[t.length - 1]];
+    lives.push({ trend, duration: endSeconds - startSeconds, life: { startSeconds, endSeconds, verdict: trend.verdict, slopeBytesPerHour: trend.slopeBytesPerHour, reason: trend.reason } });
+  }
+  const judged = lives.filter((l) => l.trend.verdict !== 'insufficient-data');
+  const all = lives.map((l) => l.life);
+  if (judged.length === 0) return { ...insufficient(`has too little data to judge in each of its ${lives.length} lives (the program restarted ${lives.length - 1} times)`), lives: all };
+  const decisive = judged.reduce((best, l) =>
+    SEVERITY[l.trend.verdict] > SEVERITY[best.trend.verdict] || (SEVERITY[l.trend.verdict] === SEVERITY[best.trend.verdict] && l.duration >= best.duration) ? l : best);
+  const which = `in life ${lives.indexOf(decisive) + 1} of ${lives.length} (from ${formatElapsed(Math.round(decisive.life.startSeconds) * 1000)})`;
+  const growing = judged.filter((l) => l.trend.verdict === 'suspected' || l.trend.verdict === 'leak');
+  const together = judged.length >= 2 && growing.length === judged.length ? fisherCombined(judged.map((l) => l.trend.pValue)) : 1;
+  if (decisive.trend.verdict === 'suspected' && together < LEAK_P) {
+    return {
+      ...decisive.trend,
+      verdict: 'leak',
+      confidence: 1 - together,
+      pValue: together,
+      reason: `grew in every one of its ${judged.length} judged lives (${pText(together)} together); ${which}: ${decisive.trend.reason}`,
+      lives: all,
+    };
+  }
+  // The program leaks since the first life that shows it.
+  const onsets = judged.filter((l) => l.trend.verdict === decisive.trend.verdict && l.trend.onsetSeconds !== null).map((l) => l.trend.onsetSeconds!);
+  const onsetSeconds = onsets.length > 0 ? onsets.reduce((a, b) => Math.min(a, b)) : decisive.trend.onsetSeconds;
+  return { ...decisive.trend, onsetSeconds, reason: `${which}: ${decisive.trend.reason}`, lives: all };
+}
+
+/** One process's (or one unchanged set of processes') series. */
+function analyzeLife(input: Series, options: AnalysisOptions): Trend {
   if (input.t.length < MIN_POINTS) return insufficient(`has too little data to judge: ${input.t.length} samples (${MIN_POINTS} needed)`);
   const runSeconds = input.t[input.t.length - 1] - input.t[0];
   if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`has too little data to judge: ${Math.round(runSeconds)} s (${MIN_DURATION_SECONDS} s needed)`);
 
-  const restarted = afterRestarts(input);
-  // Too few cycles to judge a floor: judge the values themselves (medians drop the short spikes between cycles).
-  const cycles = sawtoothFloor(restarted);
+  const cycles = sawtoothFloor(input);
   const floor = cycles && cycles.t.length >= MIN_CYCLES ? cycles : undefined;
+  if (!floor) {
+    const released = releasedToSameFloor(input);
+    if (released) return released;
+  }
+  // Too few cycles to judge a floor: judge the values themselves (medians drop the short spikes between cycles).
   const basis = floor ? `its post-GC floor (${floor.t.length} cycles)` : options.managed ? 'the lowest value of each time bucket' : undefined;
-  const judged = floor ?? restarted;
+  const judged = floor ?? input;
   // At least 3 samples per bucket, so a median removes a one-sample spike; short series are judged point by point.
   // A managed heap without visible GC cycles may still collect within a bucket: there, take each bucket's floor.
   const buckets = judged.t.length < 3 * MIN_POINTS ? judged.t.length : Math.min(BUCKETS, Math.floor(judged.t.length / 3));
@@ -96,7 +164,7 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
   const sy = y.slice(onsetIndex);
   const { slope, p } = trendOf(sx, sy);
   const ci: [number, number] = [perHour(slope.lo), perHour(slope.hi)];
-  // Without a hinge the growth runs from the start of what was judged (the last restart, if any).
+  // Without a hinge the growth runs from the start of what was judged.
   const onset = onsetIndex > 0 ? x[onsetIndex] : judged.t[0];
   const growth = Math.max(0, slope.slope * (x[x.length - 1] - onset));
   const base = {
@@ -105,6 +173,7 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     pValue: p,
     onsetSeconds: slope.slope > 0 && p < SUSPECT_P ? onset : null,
     growthBytes: growth,
+    lives: [],
   };
   const on = basis ? ` (judged on ${basis})` : '';
   // Growth that would matter if it went on: only then are the shape rules worth asking.
@@ -168,5 +237,32 @@ export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
     verdict,
     confidence: verdict === 'no-leak' ? Math.max(sureBelow(slope.lo, slope.hi), p >= SUSPECT_P ? p : 0) : 1 - p,
     reason,
+  };
+}
+
+/**
+ * Memory that climbs and is released to the same floor again and again, its peaks not rising: not a leak, however
+ * few and long the cycles (a cache flushed every hour, a GC that runs rarely). Undefined when that is not the shape.
+ */
+function releasedToSameFloor(input: Series): Trend | undefined {
+  const cycles = releaseCycles(input);
+  if (!cycles) return undefined;
+  const tolerance = Math.max(RELEASE_TOLERANCE * cycles.range, 3 * noiseScale(input.v));
+  // Peaks, reached by whatever load runs, vary more than the floor everything is released to.
+  const peakRise = (cycles.peaks.slice(1).reduce((high, p) => Math.max(high, p), -Infinity) - cycles.peaks[0]) / 2;
+  const floorRise = cycles.floors.reduce((high, f) => Math.max(high, f), -Infinity) - cycles.floors[0];
+  if (peakRise > tolerance || floorRise > tolerance) return undefined;
+  const line = leastSquares(input.t, input.v);
+  return {
+    verdict: 'no-leak',
+    slopeBytesPerHour: perHour(line.slope),
+    ci: [perHour(line.slope), perHour(line.slope)],
+    onsetSeconds: null,
+    growthBytes: 0,
+    // How far inside the tolerance the peaks and floors stay.
+    confidence: 1 - Math.max(0, peakRise, floorRise) / tolerance,
+    pValue: 1,
+    reason: `climbs and is released to the same floor again and again (${cycles.releases} releases of up to ${formatBytes(cycles.range)}), its peaks not rising`,
+    lives: [],
   };
 }

@@ -5,6 +5,11 @@ import type { MemoryType } from '../collector/types.js';
 export interface Series {
   t: number[];
   v: number[];
+  /**
+   * Indices where a new life of the watched program begins (a restart: a new process, known from its pid and start
+   * time, never guessed from the values). Each life is judged on its own; absent or empty for one life.
+   */
+  lives?: number[];
 }
 
 export type Verdict = 'leak' | 'suspected' | 'no-leak' | 'insufficient-data';
@@ -36,6 +41,17 @@ export interface Trend {
   pValue: number;
   /** Why, in words a human can check (without the type's name: the caller prefixes it). */
   reason: string;
+  /** Each life's own judgement, when the series has more than one (empty otherwise). */
+  lives: LifeTrend[];
+}
+
+/** One life of a program that restarted: when it ran and what its own series says. */
+export interface LifeTrend {
+  startSeconds: number;
+  endSeconds: number;
+  verdict: Verdict;
+  slopeBytesPerHour: number;
+  reason: string;
 }
 
 export interface RegionGrowth {
@@ -59,4 +75,6 @@ export interface Finding {
   confidence: number;
   explanation: string;
   topRegions: RegionGrowth[];
+  /** Each life's own verdict when the program restarted during the session (empty when it did not). */
+  lives: LifeTrend[];
 }

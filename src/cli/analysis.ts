@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ANALYZED_TYPES } from '../analysis/session.js';
-import { loadSession, regionGrowth, sessionSeries, typeTotalsAtLastTick, type SessionRow, type SessionSeries } from '../db/read.js';
+import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
 import { formatBytes } from '../units.js';
 
@@ -25,7 +25,7 @@ export function analyseStoredSession(db: Db, id: number, file: string, types: re
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
     : undefined;
-  const findings = analyzeSession({ ...data, limit }, types, (from) => regionGrowth(db, id, from));
+  const findings = analyzeSession({ ...data, limit, lives: restartTicks(db, id) }, types, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
   return { session, series: data, samples: data.t.length, durationSeconds, findings };
 }

@@ -116,6 +116,19 @@ export function sessionSeries(db: Db, sessionId: number): SessionSeries {
   return { t, committed, totalWs };
 }
 
+/**
+ * Where the watched program restarted: the tick index at which each target process (one the user asked to watch,
+ * stored without a parent) that was not there at the first tick appeared. From process identity, never from values.
+ */
+export function restartTicks(db: Db, sessionId: number): number[] {
+  const starts = db.$client
+    .prepare(`SELECT (SELECT count(DISTINCT s.seq) FROM samples s WHERE s.session_id = p.session_id AND s.seq < p.first_seq) AS tick
+      FROM processes p WHERE p.session_id = ? AND p.parent_pid IS NULL AND p.first_seq > (SELECT min(seq) FROM samples WHERE session_id = ?)
+      ORDER BY p.first_seq`)
+    .all(sessionId, sessionId) as { tick: number }[];
+  return [...new Set(starts.map((s) => s.tick))];
+}
+
 /** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */
 export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryType, TypeTotals> {
   const last = db.select({ seq: max(samples.seq) }).from(samples).where(eq(samples.sessionId, sessionId)).get()?.seq;

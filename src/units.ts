@@ -20,3 +20,17 @@ export function formatElapsed(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${Math.floor(seconds / 3600)}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }
+
+/** A duration as an option would say it: `250ms`, `1s`, `5m`, `12h`, `1h30m`, `7d`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
+  const parts: string[] = [];
+  let rest = ms / 1000;
+  for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= seconds) {
+      parts.push(`${Math.floor(rest / seconds)}${unit}`);
+      rest %= seconds;
+    }
+  }
+  return parts.join('');
+}

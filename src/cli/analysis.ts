@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ANALYZED_TYPES } from '../analysis/session.js';
-import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type SessionRow, type SessionSeries } from '../db/read.js';
+import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
 import { formatBytes } from '../units.js';
 
@@ -19,8 +19,8 @@ export interface AnalysedSession {
   findings: Finding[];
 }
 
-export function analyseStoredSession(db: Db, id: number, file: string, types: readonly MemoryType[]): AnalysedSession {
-  const session = loadSession(db, id, file);
+export function analyseStoredSession(db: Db, id: number, file: string, types: readonly MemoryType[], alive: CollectorAlive): AnalysedSession {
+  const session = loadSession(db, id, file, alive);
   const data = sessionSeries(db, id);
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
@@ -34,8 +34,8 @@ export function analyseStoredSession(db: Db, id: number, file: string, types: re
 const REGION_ROWS = 20;
 
 /** Everything the HTML report shows about a stored session. */
-export function reportModel(db: Db, id: number, file: string): ReportModel {
-  const analysed = analyseStoredSession(db, id, file, ANALYZED_TYPES);
+export function reportModel(db: Db, id: number, file: string, alive: CollectorAlive): ReportModel {
+  const analysed = analyseStoredSession(db, id, file, ANALYZED_TYPES, alive);
   const { session, series } = analysed;
   return {
     session: {

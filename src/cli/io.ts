@@ -1,14 +1,33 @@
 /** What the commands share around their work: a read-only database for the length of a task, and writing a file. */
 import { writeFileSync } from 'node:fs';
 import type { Db } from '../db/open.js';
+import type { CollectorAlive } from '../db/read.js';
 import { LeakwatchError } from '../errors.js';
 
-/** Opens the database read-only, runs `use`, and closes it whatever happens. */
-export async function withReadOnlyDatabase<T>(file: string, use: (db: Db) => T | Promise<T>): Promise<T> {
-  const { openForRead } = await import('../db/open.js');
+/**
+ * Whether a collector process still runs, judged by this platform's collector; where there is none, sessions are
+ * read as stored.
+ */
+export async function collectorAlive(): Promise<CollectorAlive> {
+  const { loadCollector } = await import('../collector/index.js');
+  try {
+    const collector = await loadCollector();
+    return (pid, startTime) => collector.startTimeOf(pid) === startTime;
+  } catch (error) {
+    if (error instanceof LeakwatchError) return () => true;
+    throw error;
+  }
+}
+
+/**
+ * Opens the database read-only, runs `use` with it and a judge of which sessions are still being recorded, and
+ * closes it whatever happens.
+ */
+export async function withReadOnlyDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
+  const [{ openForRead }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
   const db = openForRead(file);
   try {
-    return await use(db);
+    return await use(db, alive);
   } finally {
     db.$client.close();
   }

@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import type { EndReason } from '../db/store.js';
 import { LeakwatchError } from '../errors.js';
-import { statusLine } from '../report/text.js';
+import { printable, progressLine, statusLine } from '../report/text.js';
+import { formatDuration } from '../units.js';
 import { parseCron, parseDuration, type Schedule } from '../watch/schedule.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
 
@@ -17,6 +18,8 @@ export interface WatchOptions {
   label?: string;
   children: boolean;
   json?: boolean;
+  progress: string;
+  quiet?: boolean;
 }
 
 /** The options `watch` and `run` share. */
@@ -29,7 +32,9 @@ export function addWatchOptions(command: Command, childrenByDefault: boolean): C
     .option('--label <label>', 'a name for this session, e.g. nightly-42')
     .option('--children', 'also sample every descendant process', childrenByDefault)
     .option('--no-children', 'sample only the target process')
-    .option('--json', 'print {"session","samples","endReason"} as the last line of stdout');
+    .option('--progress <interval>', 'off a terminal (nohup, CI, systemd): print a progress line on stderr this often', '5m')
+    .option('--quiet', 'print neither the start line nor progress; only the closing line')
+    .option('--json', 'print {"session","samples","endReason","restarts"} as the last line of stdout');
 }
 
 function scheduleOf(options: WatchOptions): Schedule {
@@ -37,15 +42,21 @@ function scheduleOf(options: WatchOptions): Schedule {
   return { kind: 'every', ms: parseDuration(options.every ?? '1s', '--every') };
 }
 
-export type Target = Pick<WatchSpec, 'pid' | 'mode' | 'command' | 'child'>;
+function describeSchedule(schedule: Schedule): string {
+  return schedule.kind === 'cron' ? `on cron "${schedule.expression}"` : `every ${formatDuration(schedule.ms)}`;
+}
+
+export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' | 'child'>;
 
 /**
- * Runs the recorder with the terminal around it: signals, the live status line, the closing line. Options and the
- * database are checked before the target is started, so a typo never leaves a `run` command running.
+ * Runs the recorder with the terminal around it: signals, the start line, the live status line (on a terminal) or a
+ * progress line every --progress (off one), the closing line. Options and the database are checked before the
+ * target is started, so a typo never leaves a `run` command running.
  */
-export async function record(startTarget: () => Promise<Target>, options: WatchOptions): Promise<WatchResult> {
+export async function record(startTarget: () => Promise<Target>, options: WatchOptions): Promise<WatchResult & { session: number }> {
   const schedule = scheduleOf(options);
   const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  const progressMs = parseDuration(options.progress, '--progress');
   // Heavy modules load only when a watch really starts: `--help` stays fast.
   const [{ loadCollector }, { openForWrite }, { recordSession }] = await Promise.all([
     import('../collector/index.js'),
@@ -55,12 +66,20 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   const collector = await loadCollector();
   const db = openForWrite(options.db);
   const live = process.stderr.isTTY === true;
+  const say = (line: string) => {
+    if (!options.quiet) process.stderr.write(`${line}\n`);
+  };
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let result: WatchResult;
   let spec: Target | undefined;
+  let session: number | null = null;
+  let lastProgressMs = 0;
   try {
     spec = await startTarget();
-    result = await recordSession(collector, db, { ...spec, schedule, durationMs, label: options.label, followChildren: options.children }, {
+    const { describeSelector } = await import('../watch/targets.js');
+    const target = spec;
+    const until = durationMs !== undefined ? `for ${formatDuration(durationMs)}` : target.follow ? 'until stopped' : 'until it exits';
+    result = await recordSession(collector, db, { ...target, schedule, durationMs, label: options.label, followChildren: options.children }, {
       onReady: (stop) => {
         const on = (signal: NodeJS.Signals, reason: EndReason) => {
           const handler = () => stop(reason);
@@ -71,8 +90,21 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         on('SIGTERM', 'signal');
         on('SIGHUP', 'signal');
       },
-      // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      onTick: live ? (status) => process.stderr.write(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`) : undefined,
+      onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
+      onStart: (start) => {
+        session = start.session;
+        say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +
+          `${describeSchedule(schedule)} ${until}${target.follow ? `, following restarts of ${describeSelector(target.targets)}` : ''}`);
+      },
+      onTick: (status) => {
+        if (options.quiet) return;
+        // Cut to the terminal's width: a wrapped line could not be redrawn in place.
+        if (live) process.stderr.write(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`);
+        else if (status.elapsedMs - lastProgressMs >= progressMs) {
+          lastProgressMs = status.elapsedMs;
+          say(progressLine(session, status));
+        }
+      },
     });
   } catch (error) {
     await spec?.child?.terminate();
@@ -81,17 +113,22 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     db.$client.close();
   }
-  if (live) process.stderr.write('\n');
+  if (live && !options.quiet) process.stderr.write('\n');
+  if (result.session === null) {
+    const { describeSelector } = await import('../watch/targets.js');
+    throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
+  }
+  const recorded = { ...result, session: result.session };
   const summary = `session ${result.session}: ${result.samples} samples, ended by ${result.endReason}` +
+    (result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : '') +
     (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
     (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
   if (options.json) {
     process.stderr.write(`${summary}\n`);
-    process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason })}\n`);
+    process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason, restarts: result.restarts })}\n`);
   } else {
     process.stdout.write(`${summary}\n`);
   }
   if (result.endReason === 'error') throw new LeakwatchError(`the watch stopped early: ${result.error}`, EXIT_WATCH_ERROR);
-  return result;
+  return recorded;
 }
-

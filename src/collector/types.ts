@@ -117,6 +117,17 @@ export interface MemoryLimit {
   source: 'cgroup memory limit' | 'RLIMIT_AS' | 'system commit limit';
 }
 
+/** A running process as a process list shows it: what finding a target by name needs. */
+export interface ProcessInfo {
+  pid: number;
+  parentPid: number;
+  /** The kernel's name for it (Linux: comm, at most 15 characters). */
+  name: string;
+  /** The arguments, as started. */
+  argv: string[];
+  startTime: string;
+}
+
 /** One implementation per platform, chosen once by `loadCollector`. */
 export interface Collector {
   /** One look at a process. */
@@ -129,4 +140,6 @@ export interface Collector {
   startTimeOf(pid: number): string | undefined;
   /** The lowest known memory limit for the process, or undefined when none is known. */
   memoryLimit(pid: number): MemoryLimit | undefined;
+  /** Every live (not zombie) user process visible to this user, kernel threads left out. */
+  processes(): ProcessInfo[];
 }

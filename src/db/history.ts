@@ -1,6 +1,7 @@
 /** Read queries behind the history commands: every one works on a read-only connection, during a watch too. */
 import { MEMORY_TYPES, type MemoryType, type Snapshot, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
+import { judgedState, lastSampleAt, type CollectorAlive } from './read.js';
 import { SessionWriter } from './store.js';
 
 export interface SessionSummary {
@@ -11,6 +12,8 @@ export interface SessionSummary {
   endedAt: number | null;
   endReason: string | null;
   samples: number;
+  /** Target processes that appeared after the start: restarts of the watched program (or new --all matches). */
+  restarts: number;
   /** The strongest verdict the online analysis reached per type, e.g. { heap: 'leak' }. */
   verdicts: Record<string, string>;
 }
@@ -19,7 +22,7 @@ export interface SessionSummary {
  * Sessions, newest first, optionally filtered by a label glob (`nightly-*`, SQLite GLOB syntax) and a start time.
  * One query with indexed lookups per session: fast on tens of thousands of sessions.
  */
-export function listSessions(db: Db, filter: { labelGlob?: string; sinceMs?: number }): SessionSummary[] {
+export function listSessions(db: Db, filter: { labelGlob?: string; sinceMs?: number }, alive: CollectorAlive): SessionSummary[] {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (filter.labelGlob !== undefined) {
@@ -33,18 +36,21 @@ export function listSessions(db: Db, filter: { labelGlob?: string; sinceMs?: num
   const rows = db.$client
     .prepare(
       `SELECT s.id, s.label, s.command, s.started_at AS startedAt, s.ended_at AS endedAt, s.end_reason AS endReason,
+        s.host, s.collector_pid AS collectorPid, s.collector_start_time AS collectorStartTime,
         coalesce((SELECT max(seq) + 1 FROM samples WHERE session_id = s.id), 0) AS samples,
+        (SELECT count(*) FROM processes p WHERE p.session_id = s.id AND p.parent_pid IS NULL AND p.first_seq > 0) AS restarts,
         (SELECT group_concat(type || ':' || verdict) FROM session_verdicts WHERE session_id = s.id) AS verdicts
       FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.started_at DESC, s.id DESC`,
     )
-    .all(...params) as (Omit<SessionSummary, 'verdicts'> & { verdicts: string | null })[];
-  return rows.map((r) => {
+    .all(...params) as (Omit<SessionSummary, 'verdicts'> & { verdicts: string | null; host: string; collectorPid: number; collectorStartTime: string })[];
+  return rows.map((row) => {
+    const { host: _host, collectorPid: _pid, collectorStartTime: _start, ...summary } = judgedState(row, () => lastSampleAt(db, row.id), alive);
     const verdicts: Record<string, string> = {};
-    for (const entry of r.verdicts?.split(',') ?? []) {
+    for (const entry of summary.verdicts?.split(',') ?? []) {
       const [type, verdict] = entry.split(':');
       if (verdicts[type] !== 'leak') verdicts[type] = verdict;
     }
-    return { ...r, verdicts };
+    return { ...summary, verdicts };
   });
 }
 

@@ -1,5 +1,6 @@
 /** Reading back what the collector stored. */
 import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
+import { hostname } from 'node:os';
 import type { RegionGrowth } from '../analysis/types.js';
 import { LeakwatchError } from '../errors.js';
 import { MEMORY_TYPES, type MemoryType, type TypeTotals } from '../collector/types.js';
@@ -63,11 +64,32 @@ export function regionsAt(db: Db, processId: number, seq: number, fromFullAtOrBe
 
 export type SessionRow = typeof sessions.$inferSelect;
 
-/** A session by id; a usage error naming the database when it does not exist. */
-export function loadSession(db: Db, id: number, file: string): SessionRow {
+/** Whether the collector process (pid and start time) recording a session still runs. */
+export type CollectorAlive = (pid: number, startTime: string) => boolean;
+
+type SessionState = Pick<SessionRow, 'endedAt' | 'host' | 'collectorPid' | 'collectorStartTime' | 'startedAt'> & { endReason: string | null };
+
+/**
+ * The truth about a session that was never closed: when it was recorded on this host and its collector is gone
+ * (kill -9, power loss), it reads as `interrupted`, ending at its last sample. Nothing is written: the next writer
+ * stores the same. A session of another host cannot be judged from here and reads as it is stored.
+ */
+export function judgedState<T extends SessionState>(row: T, lastSampleAt: () => number | null, alive: CollectorAlive): T {
+  if (row.endedAt !== null || row.host !== hostname() || alive(row.collectorPid, row.collectorStartTime)) return row;
+  return { ...row, endReason: 'interrupted', endedAt: lastSampleAt() ?? row.startedAt };
+}
+
+/** When a session's last tick was taken (its newest seq: an index lookup, not a scan), or null without samples. */
+export function lastSampleAt(db: Db, sessionId: number): number | null {
+  const row = db.$client.prepare('SELECT taken_at AS at FROM samples WHERE session_id = ? ORDER BY seq DESC LIMIT 1').get(sessionId) as { at: number } | undefined;
+  return row?.at ?? null;
+}
+
+/** A session by id, as it really stands (see judgedState); a usage error naming the database when it does not exist. */
+export function loadSession(db: Db, id: number, file: string, alive: CollectorAlive): SessionRow {
   const row = db.select().from(sessions).where(eq(sessions.id, id)).get();
   if (!row) throw new LeakwatchError(`no session ${id} in ${file}`);
-  return row;
+  return judgedState(row, () => lastSampleAt(db, id), alive);
 }
 
 export interface SessionSeries {

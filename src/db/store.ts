@@ -1,7 +1,8 @@
 /** Writing sessions: one transaction per tick, so a sample written is a sample kept. */
-import { and, eq, isNull, max } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { MEMORY_TYPES, type Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
+import { lastSampleAt } from './read.js';
 import { diffRegions, regionMap, type StoredRegion } from './region-deltas.js';
 import { processes, regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, sessionVerdicts, type SampleKey } from './schema.js';
 
@@ -154,9 +155,8 @@ export function closeAbandonedSessions(db: Db, host: string, collectorAlive: (pi
   let closed = 0;
   for (const session of open) {
     if (collectorAlive(session.pid, session.startTime)) continue;
-    const last = db.select({ at: max(samples.takenAt) }).from(samples).where(eq(samples.sessionId, session.id)).get();
     db.update(sessions)
-      .set({ endReason: 'interrupted', endedAt: last?.at ?? session.startedAt })
+      .set({ endReason: 'interrupted', endedAt: lastSampleAt(db, session.id) ?? session.startedAt })
       .where(eq(sessions.id, session.id))
       .run();
     closed++;

@@ -1,5 +1,5 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
 import type { Finding } from '../analysis/types.js';
 import type { TickStatus } from '../watch/recorder.js';
 import { formatBytes, formatElapsed } from '../units.js';
@@ -88,16 +88,40 @@ export function snapshotHeading(snapshot: Snapshot): string {
 
 const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;
 
-/** The live line of `watch` / `run` on a terminal: committed memory of the leak-prone types and change since start. */
-export function statusLine(status: TickStatus): string {
-  const types = STATUS_TYPES.map((t) => {
-    const now = status.latest[t].committed;
-    const change = now - status.first[t].committed;
+/** Committed memory of the leak-prone types, the change since the start of the current life, and any alert. */
+function typeProgress(status: TickStatus, separator: string): string {
+  if (!status.latest || !status.first) return '';
+  const { latest, first } = status;
+  return STATUS_TYPES.map((t) => {
+    const now = latest[t].committed;
+    const change = now - first[t].committed;
     const alert = status.alerts[t] === 'leak' ? ' LEAK' : status.alerts[t] === 'suspected' ? ' suspected' : '';
     return `${TYPE_LABELS[t]} ${formatBytes(now)} (${change >= 0 ? '+' : ''}${formatBytes(change)})${alert}`;
-  });
-  const processes = status.processes > 1 ? `  ${status.processes} processes` : '';
-  return `${formatElapsed(status.elapsedMs)}  ${status.ticks} samples${processes}  ${types.join('  ')}`;
+  }).join(separator);
+}
+
+/** Elapsed and remaining time, samples, processes, restarts, and whether a --follow watch waits for its target. */
+function progressFacts(status: TickStatus): string[] {
+  return [
+    // Remaining time rounded up: a watch with 0:00:00 left has ended.
+    `${formatElapsed(status.elapsedMs)}${status.remainingMs === undefined ? '' : ` (${formatElapsed(Math.ceil(status.remainingMs / 1000) * 1000)} left)`}`,
+    `${status.ticks} samples`,
+    ...(status.processes > 1 ? [`${status.processes} processes`] : []),
+    ...(status.restarts > 0 ? [`${status.restarts} restart${status.restarts === 1 ? '' : 's'}`] : []),
+    ...(status.waiting ? ['waiting for the target to start again'] : []),
+  ];
+}
+
+/** The live line of `watch` / `run` on a terminal, redrawn every tick. */
+export function statusLine(status: TickStatus): string {
+  return [...progressFacts(status), typeProgress(status, '  ')].filter(Boolean).join('  ');
+}
+
+/** The heartbeat off a terminal (nohup, CI, systemd): one plain line every --progress, for a log. */
+export function progressLine(session: number | null, status: TickStatus): string {
+  const alerts = Object.entries(status.alerts).map(([type, verdict]) => `${TYPE_LABELS[type as MemoryType]} ${verdict === 'leak' ? 'LEAK' : verdict}`);
+  const parts = [progressFacts(status).join(', '), typeProgress(status, ', '), ...(alerts.length ? [`alerts: ${alerts.join(', ')}`] : [])];
+  return `leakwatch: ${session === null ? 'no session yet' : `session ${session}`}: ${parts.filter(Boolean).join('; ')}`;
 }
 
 const VERDICT_LABELS: Record<Finding['verdict'], string> = {

@@ -11,9 +11,12 @@ import { LeakwatchError, ProcessGoneError } from '../errors.js';
 import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
 import { startTicker, type Schedule } from './schedule.js';
+import { describeSelector, findTargets, type TargetSelector } from './targets.js';
 
 export interface WatchSpec {
-  pid: number;
+  targets: TargetSelector;
+  /** Keep the session open when the targets exit, and take up the next matching process (a restart). */
+  follow: boolean;
   schedule: Schedule;
   durationMs: number | undefined;
   followChildren: boolean;
@@ -34,29 +37,52 @@ export interface StartedChild {
 
 export interface TickStatus {
   elapsedMs: number;
+  /** Until `--duration` ends the watch; undefined without one. */
+  remainingMs: number | undefined;
   ticks: number;
   processes: number;
-  /** The latest and the first session totals (summed over processes), per type. */
-  latest: Snapshot['types'];
-  first: Snapshot['types'];
+  /** Targets that appeared after the start (restarts, or new matches with --all). */
+  restarts: number;
+  /** No target is alive: a `--follow` watch waits for the next one. */
+  waiting: boolean;
+  /** The latest session totals (summed over processes), and the first ones of the current life, per type. */
+  latest: Snapshot['types'] | undefined;
+  first: Snapshot['types'] | undefined;
   /** Gated types the online analysis currently finds suspected or leaking. */
   alerts: Partial<Record<MemoryType, 'suspected' | 'leak'>>;
 }
 
 export interface WatchResult {
-  session: number;
+  /** null when nothing was recorded: a `--follow` watch that never found its target. */
+  session: number | null;
   samples: number;
   endReason: EndReason;
   exitCode: number | null;
   skippedTicks: number;
+  restarts: number;
   error?: string;
+}
+
+/** The session as it starts: for the heartbeat's first line. */
+export interface SessionStart {
+  session: number;
+  pid: number;
+  command: string;
 }
 
 export interface WatchHooks {
   onTick?(status: TickStatus): void;
+  /** Called once the session exists (after the first sample of a target). */
+  onStart?(start: SessionStart): void;
+  /** Called when a `--follow` watch starts with no target alive: it waits for one. */
+  onWaiting?(): void;
   /** Lets the caller stop the watch (signals): the current tick finishes first. */
   onReady?(stop: (reason: EndReason) => void): void;
 }
+
+// With --all, how often to look for new matching processes while others are alive (a /proc scan costs ~1 ms per
+// 100 processes; while no target is alive, every tick looks).
+const RESCAN_MS = 5000;
 
 /** Session totals: each type's numbers summed over the sampled processes. */
 function sumTypes(snapshots: Snapshot[]): Snapshot['types'] {
@@ -79,37 +105,72 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
 
   const budget = new SmapsBudget();
   const probes = new Map<number, ProcessProbe>();
-  const parents = new Map<number, number | undefined>([[spec.pid, undefined]]);
-  const root = collector.open(spec.pid);
-  probes.set(spec.pid, root);
+  const parents = new Map<number, number | undefined>();
+  /** Live targets (the processes the user asked for; descendants are found from them on every tick). */
+  const targets = new Set<number>();
+  /** First samples taken while looking for targets, used by the next tick. */
+  const pending = new Map<number, Snapshot>();
+  const topmost = spec.followChildren;
   const clockStart = performance.now();
-  // The first sample is taken before the session exists: a bad pid is a usage error, not an empty session.
-  const firstRoot = root.sample({ usage: true });
-  budget.record(spec.pid, 0, performance.now() - clockStart);
+  const now = () => performance.now() - clockStart;
 
-  const limit = collector.memoryLimit(spec.pid);
-  const writer = SessionWriter.create(db, {
-    label: spec.label,
-    command: spec.command ?? firstRoot.command,
-    mode: spec.mode,
-    targetPid: spec.pid,
-    targetStartTime: firstRoot.startTime,
-    host,
-    platform: `${process.platform}-${process.arch}`,
-    intervalMs: spec.schedule.kind === 'every' ? spec.schedule.ms : null,
-    cron: spec.schedule.kind === 'cron' ? spec.schedule.expression : null,
-    followChildren: spec.followChildren,
-    startedAt: Date.now(),
-    collectorPid: process.pid,
-    collectorStartTime: ownStartTime,
-    limitBytes: limit?.bytes,
-    limitSource: limit?.source,
-  });
+  /** Takes up targets not yet watched; a first sample of each proves it can be read. */
+  const discover = (strict: boolean) => {
+    for (const pid of findTargets(collector, spec.targets, topmost)) {
+      if (targets.has(pid)) continue;
+      const probe = collector.open(pid);
+      const at = now();
+      let snapshot: Snapshot;
+      try {
+        snapshot = probe.sample({ usage: true });
+      } catch (error) {
+        // At the start a target that cannot be read is a usage error; later (a restart) it may just not be up yet.
+        if (strict || !(error instanceof LeakwatchError)) throw error;
+        continue;
+      }
+      budget.record(pid, at, now() - at);
+      probes.set(pid, probe);
+      parents.set(pid, undefined);
+      pending.set(pid, snapshot);
+      targets.add(pid);
+    }
+  };
+  // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
+  discover(!spec.follow);
+  if (targets.size === 0 && !spec.follow) throw new LeakwatchError(`no process is ${describeSelector(spec.targets).replace(/^(every process|the process) /, '')}`);
+
+  let writer: SessionWriter | undefined;
+  const startSession = (first: Snapshot): SessionWriter => {
+    const limit = collector.memoryLimit(first.pid);
+    const created = SessionWriter.create(db, {
+      label: spec.label,
+      command: spec.command ?? first.command,
+      mode: spec.mode,
+      targetPid: first.pid,
+      targetStartTime: first.startTime,
+      host,
+      platform: `${process.platform}-${process.arch}`,
+      intervalMs: spec.schedule.kind === 'every' ? spec.schedule.ms : null,
+      cron: spec.schedule.kind === 'cron' ? spec.schedule.expression : null,
+      followChildren: spec.followChildren,
+      startedAt: Date.now(),
+      collectorPid: process.pid,
+      collectorStartTime: ownStartTime,
+      limitBytes: limit?.bytes,
+      limitSource: limit?.source,
+    });
+    hooks.onStart?.({ session: created.id, pid: first.pid, command: spec.command ?? first.command });
+    return created;
+  };
 
   let seq = 0;
   let skippedTicks = 0;
-  const online = new OnlineAnalysis();
+  let restarts = 0;
+  let lastScanMs = now();
+  let online = new OnlineAnalysis();
+  let alerts: TickStatus['alerts'] = {};
   let firstTotals: Snapshot['types'] | undefined;
+  let latestTotals: Snapshot['types'] | undefined;
   let finish!: (end: { reason: EndReason; error?: string }) => void;
   const ended = new Promise<{ reason: EndReason; error?: string }>((resolve) => (finish = resolve));
   let stopped = false;
@@ -119,12 +180,15 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     finish({ reason, error });
   };
 
-  /** The target and, when following children, every descendant alive now (breadth-first). */
+  /** The targets and, when following children, every descendant alive now (breadth-first, each pid once). */
   const currentPids = (): number[] => {
-    if (!spec.followChildren) return [spec.pid];
-    const pids = [spec.pid];
+    const pids = [...targets];
+    if (!spec.followChildren) return pids;
+    const seen = new Set(pids);
     for (let i = 0; i < pids.length; i++) {
       for (const child of collector.children(pids[i])) {
+        if (seen.has(child)) continue;
+        seen.add(child);
         parents.set(child, pids[i]);
         pids.push(child);
       }
@@ -132,49 +196,93 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     return pids;
   };
 
-  const sampleProcess = (pid: number, pending: Snapshot | undefined): ProcessSample | undefined => {
+  let lastGone: ProcessGoneError['reason'] = 'exited';
+  /** A sample of one process; undefined when a descendant (or, with several targets, a target) has gone. */
+  const sampleProcess = (pid: number): ProcessSample | undefined => {
     let probe = probes.get(pid);
     if (!probe) probes.set(pid, (probe = collector.open(pid)));
-    if (pending) return { snapshot: pending, withUsage: true, parentPid: parents.get(pid) };
-    const now = performance.now() - clockStart;
-    const usage = budget.allows(pid, now);
+    const first = pending.get(pid);
+    pending.delete(pid);
+    if (first) return { snapshot: first, withUsage: true, parentPid: parents.get(pid) };
+    const at = now();
+    const usage = budget.allows(pid, at);
     try {
       const snapshot = probe.sample({ usage });
-      if (usage) budget.record(pid, now, performance.now() - clockStart - now);
+      if (usage) budget.record(pid, at, now() - at);
       return { snapshot, withUsage: usage, parentPid: parents.get(pid) };
     } catch (error) {
-      if (pid === spec.pid) throw error;
-      // A descendant that exited (or cannot be read) drops out of the session; the target's own fate decides the end.
       if (!(error instanceof LeakwatchError)) throw error;
+      // A target that exited ends its life; one that cannot be read any more ends the watch (its fate is unknown).
+      if (targets.has(pid) && !(error instanceof ProcessGoneError)) throw error;
+      if (targets.has(pid)) {
+        targets.delete(pid);
+        lastGone = (error as ProcessGoneError).reason;
+      }
       probes.delete(pid);
       budget.forget(pid);
       return undefined;
     }
   };
+  const status = (elapsedMs: number, processes: number): TickStatus => ({
+    elapsedMs,
+    remainingMs: spec.durationMs === undefined ? undefined : Math.max(0, spec.durationMs - elapsedMs),
+    ticks: seq,
+    processes,
+    restarts,
+    waiting: targets.size === 0,
+    latest: latestTotals,
+    first: firstTotals,
+    alerts,
+  });
 
   const tick = () => {
     if (stopped) return;
     const takenAt = Date.now();
-    const elapsedMs = Math.round(performance.now() - clockStart);
+    const elapsedMs = Math.round(now());
     try {
+      const rescan = spec.follow && (targets.size === 0 || (spec.targets.kind === 'name' && spec.targets.all && elapsedMs - lastScanMs >= RESCAN_MS));
+      if (rescan) {
+        const before = targets.size;
+        const known = new Set(targets);
+        discover(false);
+        lastScanMs = elapsedMs;
+        const found = [...targets].filter((pid) => !known.has(pid)).length;
+        if (found > 0 && writer) {
+          restarts += found;
+          // A new life: its online judgement and its change since start begin afresh.
+          if (before === 0) {
+            online = new OnlineAnalysis();
+            firstTotals = undefined;
+          }
+        }
+      }
       const pids = currentPids();
       for (const pid of probes.keys()) if (!pids.includes(pid)) probes.delete(pid);
-      const samples = pids
-        .map((pid) => sampleProcess(pid, seq === 0 && pid === spec.pid ? firstRoot : undefined))
-        .filter((s): s is ProcessSample => s !== undefined);
+      const samples = pids.map(sampleProcess).filter((s): s is ProcessSample => s !== undefined);
+      if (samples.length === 0 || targets.size === 0) {
+        if (!spec.follow) return stop(lastGone === 'pid-reused' && spec.targets.kind === 'pid' ? 'pid-reused' : 'target-exited');
+        if (samples.length === 0) {
+          hooks.onTick?.(status(elapsedMs, 0));
+          return;
+        }
+      }
+      writer ??= startSession(samples[0].snapshot);
       writer.recordTick({ seq, takenAt, elapsedMs, samples });
       const totals = sumTypes(samples.map((s) => s.snapshot));
       firstTotals ??= totals;
-      const alerts = online.add(elapsedMs, totals, (type, verdict) => writer.recordVerdict(type, verdict, takenAt, seq));
+      latestTotals = totals;
+      const session = writer;
+      alerts = online.add(elapsedMs, totals, (type, verdict) => session.recordVerdict(type, verdict, takenAt, seq));
       seq++;
-      hooks.onTick?.({ elapsedMs, ticks: seq, processes: samples.length, latest: totals, first: firstTotals, alerts });
+      hooks.onTick?.(status(elapsedMs, samples.length));
     } catch (error) {
-      if (error instanceof ProcessGoneError) stop(error.reason === 'pid-reused' ? 'pid-reused' : 'target-exited');
+      if (error instanceof ProcessGoneError && !spec.follow) stop(error.reason === 'pid-reused' ? 'pid-reused' : 'target-exited');
       else stop('error', (error as Error).message);
     }
   };
 
   hooks.onReady?.((reason) => stop(reason));
+  if (targets.size === 0) hooks.onWaiting?.();
   spec.child?.exited.then(() => stop('target-exited'));
   const durationTimer = spec.durationMs === undefined ? undefined : setTimeout(() => stop('duration'), spec.durationMs);
   const ticker = startTicker(spec.schedule, tick, (count) => (skippedTicks += count));
@@ -183,6 +291,6 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   clearTimeout(durationTimer);
   // `run` owns its child: a watch that ends first (duration, signal) ends the child too, and records how it exited.
   const exitCode = spec.child ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate()) : null;
-  writer.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });
-  return { session: writer.id, samples: seq, endReason: end.reason, exitCode, skippedTicks, error: end.error };
+  writer?.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });
+  return { session: writer?.id ?? null, samples: seq, endReason: end.reason, exitCode, skippedTicks, restarts, error: end.error };
 }

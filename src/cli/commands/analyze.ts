@@ -29,8 +29,8 @@ export function analyzeCommand(): Command {
     .option('--junit <file>', 'also write JUnit XML: one test case per type, a leak is a failure')
     .action(async (id: number, options: AnalyzeOptions) => {
       const { analyseStoredSession } = await import('../analysis.js');
-      const { session, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db) =>
-        analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_TYPES),
+      const { session, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db, alive) =>
+        analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_TYPES, alive),
       );
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ session: id, durationSeconds, samples, findings })}\n`);

@@ -23,11 +23,12 @@ export function demoCommand(): Command {
         const argv = [process.execPath, '--expose-gc', DEMO_TARGET];
         // The demo's own ready line is not for the user: keep its output out of the demo's.
         const child = await startChild(argv, 'ignore');
-        return { pid: child.pid, mode: 'run', command: argv.join(' '), child };
-      }, { ...options, label: 'demo', children: true });
-      const { findings } = await withReadOnlyDatabase(options.db, (db) => analyseStoredSession(db, result.session, options.db, ANALYZED_TYPES));
+        return { targets: { kind: 'pid', pid: child.pid }, follow: false, mode: 'run', command: argv.join(' '), child };
+      }, { ...options, label: 'demo', children: true, progress: '5m' });
+      const { session } = result;
+      const { findings } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, session, options.db, ANALYZED_TYPES, alive));
       process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
-      const [report] = await writeReport(result.session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
-      process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${result.session} --db ${options.db}\n`);
+      const [report] = await writeReport(session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
+      process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${session} --db ${options.db}\n`);
     });
 }

@@ -24,16 +24,16 @@ export function sessionsCommand(): Command {
     .action(async (options: { db: string; label?: string; since?: string; json?: boolean; format: string }) => {
       const sinceMs = options.since === undefined ? undefined : Date.now() - parseDuration(options.since, '--since');
       const { listSessions } = await import('../../db/history.js');
-      const sessions = await withReadOnlyDatabase(options.db, (db) => listSessions(db, { labelGlob: options.label, sinceMs }));
+      const sessions = await withReadOnlyDatabase(options.db, (db, alive) => listSessions(db, { labelGlob: options.label, sinceMs }, alive));
       if (options.json || options.format === 'json') {
         process.stdout.write(`${JSON.stringify(sessions)}\n`);
         return;
       }
       if (options.format === 'csv') {
         const quote = (text: string | null) => (text === null ? '' : `"${text.replace(/"/g, '""')}"`);
-        const lines = sessions.map((s) => [s.id, quote(s.label), quote(s.command), s.startedAt, s.endedAt ?? '', s.endReason ?? '', s.samples,
+        const lines = sessions.map((s) => [s.id, quote(s.label), quote(s.command), s.startedAt, s.endedAt ?? '', s.endReason ?? '', s.samples, s.restarts,
           quote(Object.entries(s.verdicts).map(([type, verdict]) => `${type}:${verdict}`).join(' '))].join(','));
-        process.stdout.write(`${['id,label,command,startedAt,endedAt,endReason,samples,alerts', ...lines].join('\n')}\n`);
+        process.stdout.write(`${['id,label,command,startedAt,endedAt,endReason,samples,restarts,alerts', ...lines].join('\n')}\n`);
         return;
       }
       const rows = sessions.map((s) => [
@@ -42,11 +42,12 @@ export function sessionsCommand(): Command {
         new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
         s.endedAt === null ? 'running' : formatElapsed(s.endedAt - s.startedAt),
         String(s.samples),
+        String(s.restarts),
         s.endReason ?? '',
         Object.entries(s.verdicts).map(([type, verdict]) => `${type} ${verdict}`).join(', '),
         printable(s.command),
       ]);
-      process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'END', 'ALERTS', 'COMMAND'], ...rows], 'all')}\n`);
+      process.stdout.write(`${renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'RESTARTS', 'END', 'ALERTS', 'COMMAND'], ...rows], 'all')}\n`);
     });
 }
 
@@ -64,8 +65,8 @@ export function queryCommand(): Command {
     .action(async (id: number, options: { db: string; type?: MemoryType[]; from?: string; to?: string; every?: string; agg: Aggregate; format: string }) => {
       const every = options.every === undefined ? undefined : parseDuration(options.every, '--every') / 1000;
       const [{ loadSession, sessionSeries }, { resample, timeRange, toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
-      const table = await withReadOnlyDatabase(options.db, (db) => {
-        const session = loadSession(db, id, options.db);
+      const table = await withReadOnlyDatabase(options.db, (db, alive) => {
+        const session = loadSession(db, id, options.db, alive);
         const series = sessionSeries(db, id);
         const types = options.type ?? MEMORY_TYPES.filter((t) => t !== 'free');
         const full: Table = { t: series.t, columns: Object.fromEntries(types.map((t) => [t, series.committed[t]])) };
@@ -101,8 +102,8 @@ export function exportCommand(): Command {
         import('../../db/history.js'),
         import('../../db/open.js'),
       ]);
-      const text = await withReadOnlyDatabase(options.db, (db) => {
-        loadSession(db, id, options.db);
+      const text = await withReadOnlyDatabase(options.db, (db, alive) => {
+        loadSession(db, id, options.db, alive);
         if (options.format === 'json') return `${JSON.stringify(dumpSession(db, id, schemaVersion()))}\n`;
         const series = sessionSeries(db, id);
         return toCsv({ t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) });
@@ -186,9 +187,9 @@ export function compareCommand(): Command {
     .option('--fail-on-regression', 'exit 1 when a gated type grows significantly faster in B')
     .action(async (a: number, b: number, options: { db: string; json?: boolean; failOnRegression?: boolean }) => {
       const [{ analyseStoredSession }, { compareFindings }] = await Promise.all([import('../analysis.js'), import('../../analysis/compare.js')]);
-      const comparisons = await withReadOnlyDatabase(options.db, (db) => {
-        const fa = analyseStoredSession(db, a, options.db, ANALYZED_TYPES).findings;
-        const fb = analyseStoredSession(db, b, options.db, ANALYZED_TYPES).findings;
+      const comparisons = await withReadOnlyDatabase(options.db, (db, alive) => {
+        const fa = analyseStoredSession(db, a, options.db, ANALYZED_TYPES, alive).findings;
+        const fb = analyseStoredSession(db, b, options.db, ANALYZED_TYPES, alive).findings;
         return ANALYZED_TYPES.map((type, i) => ({ type, gated: (GATED_TYPES as readonly MemoryType[]).includes(type), a: fa[i], b: fb[i], ...compareFindings(fa[i], fb[i]) }));
       });
       if (options.json) {
@@ -257,8 +258,8 @@ export function regionsCommand(): Command {
         import('../../db/history.js'),
         import('../../db/region-deltas.js'),
       ]);
-      const rows = await withReadOnlyDatabase(options.db, (db) => {
-        const session = loadSession(db, id, options.db);
+      const rows = await withReadOnlyDatabase(options.db, (db, alive) => {
+        const session = loadSession(db, id, options.db, alive);
         const tick = (text: string | undefined, option: string) => {
           const seq = tickAt(db, id, text === undefined ? Infinity : parseTimePoint(text, option, session.startedAt));
           if (seq === undefined) throw new LeakwatchError(`session ${id} has no samples`);
@@ -307,7 +308,7 @@ export function showCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: number, options: { db: string; json?: boolean }) => {
       const { analyseStoredSession } = await import('../analysis.js');
-      const { session, series, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES));
+      const { session, series, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES, alive));
       const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
         const values = series.committed[type];
         const finding = findings.find((f) => f.type === type)!;
@@ -319,7 +320,7 @@ export function showCommand(): Command {
       }
       const facts = [
         `session ${id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
-        `${session.mode} of pid ${session.targetPid} on ${session.host}, ${new Date(session.startedAt).toISOString()}, ${samples} samples over ${formatElapsed(durationSeconds * 1000)}, ended by ${session.endReason ?? 'nothing yet'}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
+        `${session.mode} of pid ${session.targetPid} on ${session.host}, ${new Date(session.startedAt).toISOString()}, ${samples} samples over ${formatElapsed(durationSeconds * 1000)}, ended by ${session.endReason ?? 'nothing yet (still being recorded)'}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
       ];
       const rows = ANALYZED_TYPES.map((type) => {
         const t = types[type];

@@ -13,8 +13,8 @@ interface ReportOptions {
 /** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
 export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string): Promise<string[]> {
   const [{ chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
-  const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db) => {
-    const model = reportModel(db, id, dbFile);
+  const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db, alive) => {
+    const model = reportModel(db, id, dbFile, alive);
     const pngFiles = pngDir === undefined
       ? []
       : await (await import('../../report/png.js')).writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
@@ -27,8 +27,8 @@ export async function writeReport(id: number, dbFile: string, output = `leakwatc
 /** Writes the side-by-side HTML comparison of two stored sessions; returns where it went. */
 async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`): Promise<string> {
   const [{ chartJsSource, reportModel }, { renderComparison }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
-  const html = await withReadOnlyDatabase(dbFile, (db) =>
-    renderComparison(reportModel(db, a, dbFile), reportModel(db, b, dbFile), chartJsSource()),
+  const html = await withReadOnlyDatabase(dbFile, (db, alive) =>
+    renderComparison(reportModel(db, a, dbFile, alive), reportModel(db, b, dbFile, alive), chartJsSource()),
   );
   writeOutputFile(output, html);
   return output;

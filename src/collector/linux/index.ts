@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { LeakwatchError, ProcessGoneError } from '../../errors.js';
 import { freeGaps, summarize } from '../summary.js';
-import type { Collector, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
+import type { Collector, ProcessInfo, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
 import { classifyMappings, type ManagedRange, type ThreadStackPointer } from './classify.js';
 import { findJavaHeap, isPerfdataMapping } from './jvm.js';
 import { memoryLimit } from './limits.js';
@@ -223,10 +223,25 @@ function startTimeOf(pid: number): string | undefined {
   return typeof text === 'string' ? startTimeFromTicks(parseStat(text).startTicks) : undefined;
 }
 
+/** /proc/[0-9]*: stat for name, parent, state and start; cmdline for the arguments (empty for kernel threads). */
+function listProcesses(): ProcessInfo[] {
+  const list: ProcessInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const [statText, cmdline] = [readProc(`/proc/${entry}/stat`), readProc(`/proc/${entry}/cmdline`)];
+    if (typeof statText !== 'string' || typeof cmdline !== 'string' || cmdline === '') continue;
+    const stat = parseStat(statText);
+    if (stat.state === 'Z' || stat.state === 'X') continue;
+    list.push({ pid: Number(entry), parentPid: stat.ppid, name: stat.comm, argv: parseCmdline(cmdline), startTime: startTimeFromTicks(stat.startTicks) });
+  }
+  return list;
+}
+
 export const linuxCollector: Collector = {
   snapshot: (pid, options) => new LinuxProbe(pid).sample(options),
   open: (pid) => new LinuxProbe(pid),
   children: childrenOf,
   startTimeOf,
   memoryLimit,
+  processes: listProcesses,
 };

@@ -1,0 +1,96 @@
+/**
+ * Which processes a watch is about: a pid, every process matching a name, or the pid in a pid file. Soak targets
+ * are services: found by name or pid file, and restarted (crash, OOM kill, watchdog) under a new pid.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Collector, ProcessInfo } from '../collector/types.js';
+import { LeakwatchError } from '../errors.js';
+
+export type TargetSelector =
+  | { kind: 'pid'; pid: number }
+  /** Without a `/`: a glob on the process name (or its program's file name); with one: a part of the command line. */
+  | { kind: 'name'; pattern: string; all: boolean }
+  | { kind: 'pidfile'; file: string };
+
+/** How the session's target was chosen, for people (and the heartbeat). */
+export function describeSelector(selector: TargetSelector): string {
+  switch (selector.kind) {
+    case 'pid':
+      return `pid ${selector.pid}`;
+    case 'name':
+      return `${selector.all ? 'every process' : 'the process'} matching '${selector.pattern}'`;
+    case 'pidfile':
+      return `the pid in ${selector.file}`;
+  }
+}
+
+/** `redis-*`, `python?`: shell-style glob, anchored, case-sensitive like process names. */
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** Whether a process matches a `--name` pattern. */
+export function matchesName(pattern: string, process: Pick<ProcessInfo, 'name' | 'argv'>): boolean {
+  if (pattern.includes('/')) return process.argv.join(' ').includes(pattern);
+  const glob = globToRegExp(pattern);
+  const program = process.argv[0] === undefined ? '' : path.basename(process.argv[0]);
+  return glob.test(process.name) || glob.test(program);
+}
+
+/** leakwatch itself and the processes it runs under (a shell, npx): never a target, whatever their name. */
+function ownLineage(list: ProcessInfo[]): Set<number> {
+  const parents = new Map(list.map((p) => [p.pid, p.parentPid]));
+  const lineage = new Set<number>();
+  for (let pid: number | undefined = process.pid; pid !== undefined && pid > 1 && !lineage.has(pid); pid = parents.get(pid)) lineage.add(pid);
+  return lineage;
+}
+
+/**
+ * The processes matching a name, oldest first. With `topmost`, a match whose parent also matches is left out: it
+ * is sampled as that parent's child (a server's workers, with --children).
+ */
+export function findByName(collector: Collector, pattern: string, topmost: boolean): ProcessInfo[] {
+  const list = collector.processes();
+  const own = ownLineage(list);
+  const matches = list.filter((p) => !own.has(p.pid) && matchesName(pattern, p));
+  const matched = new Set(matches.map((p) => p.pid));
+  return matches.filter((p) => !topmost || !matched.has(p.parentPid)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.pid - b.pid);
+}
+
+/** The pid a pid file holds, or undefined when the file is missing, empty or holds no pid. */
+export function readPidFile(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new LeakwatchError(`cannot read pid file ${file}: ${(error as Error).message}`);
+  }
+  const match = /^\s*(\d+)\s*$/.exec(text.split('\n')[0] ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The targets alive now. A pid selector always names its one pid (whether it lives is the sampler's business);
+ * `--name` without `--all` matching several processes is a usage error that lists them.
+ */
+export function findTargets(collector: Collector, selector: TargetSelector, topmost: boolean): number[] {
+  switch (selector.kind) {
+    case 'pid':
+      return [selector.pid];
+    case 'pidfile': {
+      const pid = readPidFile(selector.file);
+      return pid !== undefined && collector.startTimeOf(pid) !== undefined ? [pid] : [];
+    }
+    case 'name': {
+      const matches = findByName(collector, selector.pattern, topmost);
+      if (matches.length > 1 && !selector.all) {
+        const listed = matches.slice(0, 10).map((p) => `${p.pid} (${p.argv.join(' ').slice(0, 60)})`).join(', ');
+        throw new LeakwatchError(`${matches.length} processes match '${selector.pattern}': ${listed}${matches.length > 10 ? ', …' : ''}; name one with a more specific pattern, or watch them all as one session with --all`);
+      }
+      return matches.map((p) => p.pid);
+    }
+  }
+}

@@ -17,6 +17,8 @@ export interface AnalysedSession {
   samples: number;
   durationSeconds: number;
   findings: Finding[];
+  /** When the watched program restarted, seconds since start. */
+  restarts: number[];
 }
 
 export function analyseStoredSession(db: Db, id: number, file: string, types: readonly MemoryType[], alive: CollectorAlive): AnalysedSession {
@@ -25,9 +27,10 @@ export function analyseStoredSession(db: Db, id: number, file: string, types: re
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
     : undefined;
-  const findings = analyzeSession({ ...data, limit, lives: restartTicks(db, id) }, types, (from) => regionGrowth(db, id, from));
+  const lives = restartTicks(db, id);
+  const findings = analyzeSession({ ...data, limit, lives }, types, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
-  return { session, series: data, samples: data.t.length, durationSeconds, findings };
+  return { session, series: data, samples: data.t.length, durationSeconds, findings, restarts: lives.map((i) => data.t[i]) };
 }
 
 // The report's regions table shows this many of the largest growths.
@@ -61,6 +64,7 @@ export function reportModel(db: Db, id: number, file: string, alive: CollectorAl
     totalWs: series.totalWs,
     latest: typeTotalsAtLastTick(db, id),
     regions: regionGrowth(db, id, series.t[0] ?? 0).filter((r) => r.growthBytes !== 0).slice(0, REGION_ROWS),
+    restarts: analysed.restarts,
   };
 }
 

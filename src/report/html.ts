@@ -39,6 +39,8 @@ export interface ReportModel {
   /** The VMMap-style table at the last tick. */
   latest: Record<MemoryType, TypeTotals>;
   regions: RegionGrowth[];
+  /** When the watched program restarted (a new target process), seconds since start. */
+  restarts: number[];
 }
 
 /** One colour per type, the same in every chart and table. */
@@ -107,12 +109,29 @@ const line = (label: string, data: Point[], colour: string, extra: Record<string
   ...extra,
 });
 
-/** Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed. */
+/** Vertical marks at the given times, across the range the points cover (one dataset; null values break the line). */
+function verticalMarks(label: string, at: readonly number[], points: readonly Point[], colour: string) {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const p of points) {
+    low = Math.min(low, p.y);
+    high = Math.max(high, p.y);
+  }
+  const data = at.flatMap((x) => [{ x, y: low }, { x, y: high }, { x, y: null }]);
+  return line(label, data as Point[], colour, { borderDash: [2, 2], borderWidth: 2, spanGaps: false });
+}
+
+/**
+ * Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed.
+ * Restarts of the watched program are marked on each time axis.
+ */
 export function chartSpecs(model: ReportModel): ChartSpec[] {
   const points = (v: number[]): Point[] => {
     const d = lttb(model.t, v, DISPLAY_POINTS);
     return d.x.map((x, i) => ({ x, y: d.y[i] }));
   };
+  const withRestarts = (spec: ChartSpec, marked: Point[]): ChartSpec =>
+    model.restarts.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, verticalMarks('restart', model.restarts, marked, '#111827')] };
   const stacked: ChartSpec = {
     id: 'stacked',
     title: 'Committed memory by type',
@@ -130,24 +149,21 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
       datasets.push(line('trend', trend.line, '#111827', { borderDash: [6, 4], borderWidth: 2 }));
       datasets.push(line('95% band', trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
       datasets.push(line('95% band (upper)', trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
-      if (finding!.onsetSeconds !== null && samples.length > 0) {
-        const ys = samples.map((p) => p.y);
-        const onset = finding!.onsetSeconds;
-        datasets.push(line('onset', [{ x: onset, y: Math.min(...ys) }, { x: onset, y: Math.max(...ys) }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
-      }
+      if (finding!.onsetSeconds !== null && samples.length > 0) datasets.push(verticalMarks('onset', [finding!.onsetSeconds], samples, '#b91c1c'));
     }
-    return { id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets };
+    return withRestarts({ id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets }, samples);
   });
   const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
   const wsTicks = model.t.flatMap((_, i) => (model.totalWs[i] === null ? [] : [i]));
   const ws = lttb(wsTicks.map((i) => model.t[i]), wsTicks.map((i) => model.totalWs[i]!), DISPLAY_POINTS);
+  const committedPoints = points(committedTotal);
   const workingSet: ChartSpec = {
     id: 'ws',
     title: 'Working set and committed memory',
     stacked: false,
-    datasets: [line('committed', points(committedTotal), '#1f2937'), line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb')],
+    datasets: [line('committed', committedPoints, '#1f2937'), line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb')],
   };
-  return [stacked, ...gated, workingSet];
+  return [withRestarts(stacked, [{ x: 0, y: 0 }, ...committedPoints]), ...gated, withRestarts(workingSet, committedPoints)];
 }
 
 const cell = (text: string, className = '') => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
@@ -179,6 +195,7 @@ function sessionFacts(model: ReportModel): string {
     ['Started', new Date(s.startedAt).toISOString()],
     ['Ended', s.endedAt === null ? 'still running' : `${new Date(s.endedAt).toISOString()} (${s.endReason ?? 'unknown'})`],
     ['Samples', `${model.samples} over ${formatElapsed(model.durationSeconds * 1000)}, ${s.schedule}`],
+    ['Restarts', model.restarts.length === 0 ? 'none' : `${model.restarts.length}, at ${model.restarts.map((r) => formatElapsed(r * 1000)).join(', ')}`],
     ['Target exit code', s.exitCode === null ? '—' : String(s.exitCode)],
     ['Memory limit', s.limit ?? 'unknown'],
   ];

@@ -308,19 +308,20 @@ export function showCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: number, options: { db: string; json?: boolean }) => {
       const { analyseStoredSession } = await import('../analysis.js');
-      const { session, series, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES, alive));
+      const { session, series, samples, durationSeconds, findings, restarts } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES, alive));
       const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
         const values = series.committed[type];
         const finding = findings.find((f) => f.type === type)!;
         return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? Math.max(...values) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
       }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ session, samples, durationSeconds, types })}\n`);
+        process.stdout.write(`${JSON.stringify({ session, samples, durationSeconds, restarts, types })}\n`);
         return;
       }
       const facts = [
         `session ${id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
         `${session.mode} of pid ${session.targetPid} on ${session.host}, ${new Date(session.startedAt).toISOString()}, ${samples} samples over ${formatElapsed(durationSeconds * 1000)}, ended by ${session.endReason ?? 'nothing yet (still being recorded)'}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
+        ...(restarts.length > 0 ? [`the program restarted ${restarts.length} time${restarts.length === 1 ? '' : 's'}, at ${restarts.map((r) => formatElapsed(r * 1000)).join(', ')}; each life is judged on its own`] : []),
       ];
       const rows = ANALYZED_TYPES.map((type) => {
         const t = types[type];

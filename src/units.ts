@@ -21,9 +21,10 @@ export function formatElapsed(ms: number): string {
   return `${Math.floor(seconds / 3600)}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }
 
-/** A duration as an option would say it: `250ms`, `1s`, `5m`, `12h`, `1h30m`, `7d`. */
+/** A duration as an option would say it: `250ms`, `2.5s`, `5m`, `12h`, `1h30m`, `7d`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 1000 !== 0) return ms < 60_000 ? `${ms / 1000}s` : `${ms}ms`;
   const parts: string[] = [];
   let rest = ms / 1000;
   for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {

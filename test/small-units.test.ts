@@ -34,3 +34,43 @@ test('LTTB keeps the first, the last and the peaks, and no more points than aske
   assert.ok(d.y.includes(1000), 'the spike survives');
   assert.deepEqual(lttb([1, 2], [3, 4], 10), { x: [1, 2], y: [3, 4] });
 });
+
+test('formatDuration says a duration the way the options take it', async () => {
+  const { formatDuration } = await import('../src/units.js');
+  assert.deepEqual([250, 1000, 2500, 300_000, 5_400_000, 43_200_000, 604_800_000].map(formatDuration), ['250ms', '1s', '2.5s', '5m', '1h30m', '12h', '7d']);
+});
+
+test('--name matching: a glob on the process name or its program file; with a "/", part of the command line', async () => {
+  const { matchesName } = await import('../src/watch/targets.js');
+  const redis = { name: 'redis-server', argv: ['/usr/bin/redis-server', '*:6379'] };
+  const python = { name: 'python3', argv: ['/usr/bin/python3', '/srv/app/server.py', '--port', '80'] };
+  // The kernel's name is cut to 15 characters; the program's file name is not.
+  const long = { name: 'my-very-long-se', argv: ['/opt/my-very-long-service-name'] };
+  assert.ok(matchesName('redis-server', redis));
+  assert.ok(matchesName('redis-*', redis));
+  assert.ok(!matchesName('redis', redis), 'a name is matched whole');
+  assert.ok(matchesName('my-very-long-service-name', long));
+  assert.ok(matchesName('/srv/app/server.py', python));
+  assert.ok(!matchesName('/srv/app/server.py', redis));
+  assert.ok(!matchesName('python3.*', python), 'a dot is a dot');
+});
+
+test('readPidFile: the pid on the first line; nothing for a missing, empty or garbled file', async () => {
+  const { readPidFile } = await import('../src/watch/targets.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/leakwatch-pidfile-`);
+  try {
+    const file = (text: string) => {
+      writeFileSync(`${dir}/p`, text);
+      return `${dir}/p`;
+    };
+    assert.equal(readPidFile(file('1234\n')), 1234);
+    assert.equal(readPidFile(file(' 77 ')), 77);
+    assert.equal(readPidFile(file('')), undefined);
+    assert.equal(readPidFile(file('pid=5\n')), undefined);
+    assert.equal(readPidFile(`${dir}/missing`), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -317,7 +317,7 @@ test('demo runs the bundled leaking program under run and finds its leaks', asyn
   assert.deepEqual(query(db, 'SELECT label, mode, end_reason FROM sessions'), [{ label: 'demo', mode: 'run', end_reason: 'duration' }]);
 });
 
-test('on a terminal one status line is redrawn in place; off a terminal it is not printed', async () => {
+test('on a terminal one status line is redrawn in place, with the time left; off a terminal only the start line', async () => {
   const target = await startAllocTarget();
   try {
     const db = newDbPath();
@@ -330,9 +330,10 @@ test('on a terminal one status line is redrawn in place; off a terminal it is no
     assert.equal(code, 0, output);
     const redraws = output.split('\r\x1b[K').length - 1;
     assert.ok(redraws >= 4, `status redrawn ${redraws} times: ${JSON.stringify(output)}`);
-    assert.match(output, /\d+:\d\d:\d\d {2}\d+ samples {2}Private .* Heap .* Stack /);
+    assert.match(output, /\d+:\d\d:\d\d \(0:00:0[0-2] left\) {2}\d+ samples {2}Private .* Heap .* Stack /);
     const plain = await runCli(['watch', String(target.pid), '--every', '300ms', '--duration', '1s', '--db', db]);
-    assert.equal(plain.stderr, '');
+    // The default --progress (5 minutes) is longer than this watch: no progress line, no status line.
+    assert.match(plain.stderr, /^session 2 → .*: watching pid \d+ .* every 300ms for 1s\n$/);
     assert.match(plain.stdout, /^session 2: \d+ samples, ended by duration/);
   } finally {
     await target.stop();

@@ -4,6 +4,8 @@
  * every 500 ms: stacks pile up). Not leaks: plateau (malloc for 5 s, then nothing), sawtooth (malloc up to 24 MiB,
  * free it all, repeat), churn (malloc and free random sizes, steady state). And `mapfile <path>`: after 1 s, create
  * and map that file (for the report's escaping test: the path, like any extra argument, is the test's choice).
+ * With LEAKER_TICKS=N in the environment it exits (code 3) after N ticks, like a crash: a count, not a time, so a
+ * restart test sees the same lives on a busy machine.
  * Build: gcc -O0 -pthread -o leaker leaker.c
  */
 #define _GNU_SOURCE
@@ -20,7 +22,12 @@
 #define MiB (1024 * 1024)
 #define CHUNK (64 * KiB)   /* below the mmap threshold: lands in [heap] */
 
-static void tick(void) { usleep(100 * 1000); }
+static long ticks_left = -1;   /* from LEAKER_TICKS; -1: run until killed */
+
+static void tick(void) {
+    usleep(100 * 1000);
+    if (ticks_left > 0 && --ticks_left == 0) exit(3);
+}
 
 static void *touch(void *p, size_t n) { memset(p, 0x5a, n); return p; }
 
@@ -31,6 +38,7 @@ int main(int argc, char **argv) {
     printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\"}\n", (int)getpid(), mode);
     fflush(stdout);
     srand(42);
+    if (getenv("LEAKER_TICKS") != NULL) ticks_left = atol(getenv("LEAKER_TICKS"));
     if (!strcmp(mode, "heap")) {
         for (;;) { for (int i = 0; i < 4; i++) touch(malloc(CHUNK), CHUNK); tick(); }   /* 2.5 MiB/s */
     } else if (!strcmp(mode, "mmap")) {

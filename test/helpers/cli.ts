@@ -16,10 +16,12 @@ export interface CliOptions {
   /** Options for node itself, before the script (e.g. --import). */
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** The checkout whose bin/leakwatch.js runs (default: this one). */
+  root?: string;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repoRoot(), 'bin', 'leakwatch.js'), ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(options.root ?? repoRoot(), 'bin', 'leakwatch.js'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: options.timeoutMs ?? 60_000,
     env: options.env,

@@ -5,6 +5,7 @@ import { LeakwatchError } from '../errors.js';
 import { statusLine } from '../report/text.js';
 import { parseCron, parseDuration, type Schedule } from '../watch/schedule.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
+import { writeStderr } from './stderr.js';
 
 /** The watch ended on an error (lost access, database failure); what was sampled until then is stored. */
 const EXIT_WATCH_ERROR = 3;
@@ -72,7 +73,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         on('SIGHUP', 'signal');
       },
       // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      onTick: live ? (status) => process.stderr.write(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`) : undefined,
+      onTick: live ? (status) => writeStderr(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`) : undefined,
     });
   } catch (error) {
     await spec?.child?.terminate();
@@ -81,12 +82,12 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     db.$client.close();
   }
-  if (live) process.stderr.write('\n');
+  if (live) writeStderr('\n');
   const summary = `session ${result.session}: ${result.samples} samples, ended by ${result.endReason}` +
     (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
     (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
   if (options.json) {
-    process.stderr.write(`${summary}\n`);
+    writeStderr(`${summary}\n`);
     process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason })}\n`);
   } else {
     process.stdout.write(`${summary}\n`);

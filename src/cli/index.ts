@@ -1,6 +1,7 @@
 /**
  * The command line: builds the commander program and maps every failure to one line on stderr and an exit code.
- * Exit codes: 0 success, 1 a leak was found (analysis gates), 2 usage or input error, 70 internal error.
+ * Exit codes: 0 success, 1 a leak was found (analysis gates), 2 usage or input error, 70 internal error; a reader of
+ * stdout that went away (`leakwatch export 4 | head`) ends the command quietly with 0.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -11,6 +12,7 @@ import { compareCommand, exportCommand, importCommand, pruneCommand, queryComman
 import { reportCommand } from './commands/report.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { runCommand, watchCommand } from './commands/watch.js';
+import { carryOnWithoutStderr, writeStderr } from './stderr.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 70;
@@ -34,7 +36,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The one line for an error nobody expected; its stack only with LEAKWATCH_DEBUG. */
+function internalError(error: Error): number {
+  const detail = process.env.LEAKWATCH_DEBUG ? error.stack : error.message;
+  writeStderr(`leakwatch: internal error: ${detail} (set LEAKWATCH_DEBUG=1 for the stack)\n`);
+  return EXIT_INTERNAL;
+}
+
+/**
+ * EPIPE on stdout: its reader went away, which is not an error, and nothing more can be said. The process ends
+ * at once, quietly, with the exit code the command has set (0 while it still runs). The handler is on the stream,
+ * so it covers one big write, a streamed one (waiting for 'drain') and writes after the pipe closed. Commands write
+ * to stdout before or after a recording, never while a target runs, so none is left behind.
+ */
+function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit();
+    process.exit(internalError(error));
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenStdoutCloses();
+  carryOnWithoutStderr();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
@@ -44,11 +68,9 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (error instanceof LeakwatchError) {
-      process.stderr.write(`leakwatch: ${error.message}\n`);
+      writeStderr(`leakwatch: ${error.message}\n`);
       return error.exitCode;
     }
-    const detail = process.env.LEAKWATCH_DEBUG ? (error as Error).stack : (error as Error).message;
-    process.stderr.write(`leakwatch: internal error: ${detail} (set LEAKWATCH_DEBUG=1 for the stack)\n`);
-    return EXIT_INTERNAL;
+    return internalError(error as Error);
   }
 }

@@ -4,6 +4,7 @@ import type { EndReason } from '../db/store.js';
 import { LeakwatchError } from '../errors.js';
 import { printable, progressLine, statusLine } from '../report/text.js';
 import { formatDuration } from '../units.js';
+import { writeStderr } from './stderr.js';
 import { parseCron, parseDuration, type Schedule } from '../watch/schedule.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
 
@@ -67,7 +68,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   const db = openForWrite(options.db);
   const live = process.stderr.isTTY === true;
   const say = (line: string) => {
-    if (!options.quiet) process.stderr.write(`${line}\n`);
+    if (!options.quiet) writeStderr(`${line}\n`);
   };
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let result: WatchResult;
@@ -99,7 +100,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
       onTick: (status) => {
         if (options.quiet) return;
         // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-        if (live) process.stderr.write(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`);
+        if (live) writeStderr(`\r\x1b[K${statusLine(status).slice(0, (process.stderr.columns || 200) - 1)}`);
         else if (status.elapsedMs - lastProgressMs >= progressMs) {
           lastProgressMs = status.elapsedMs;
           say(progressLine(session, status));
@@ -113,7 +114,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     db.$client.close();
   }
-  if (live && !options.quiet) process.stderr.write('\n');
+  if (live && !options.quiet) writeStderr('\n');
   if (result.session === null) {
     const { describeSelector } = await import('../watch/targets.js');
     throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
@@ -124,7 +125,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
     (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
   if (options.json) {
-    process.stderr.write(`${summary}\n`);
+    writeStderr(`${summary}\n`);
     process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason, restarts: result.restarts })}\n`);
   } else {
     process.stdout.write(`${summary}\n`);

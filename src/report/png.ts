@@ -1,9 +1,12 @@
 /**
  * The report's charts as PNG files, for tickets and CI artefacts. chartjs-node-canvas needs the native `canvas`
  * package, an optional dependency (it compiles against cairo): where it is missing, --png says so in one line.
+ * Only `report --png` loads this module, and it loads chartjs-node-canvas by a name TypeScript does not resolve,
+ * so the build and every other command work without it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ChartConfiguration } from 'chart.js';
 import { LeakwatchError } from '../errors.js';
 import { formatBytes, formatElapsed } from '../units.js';
 import type { ChartSpec } from './html.js';
@@ -11,14 +14,30 @@ import type { ChartSpec } from './html.js';
 const WIDTH = 1200;
 const HEIGHT = 500;
 
-async function loadRenderer() {
+/** A `string`, not a literal: tsc then neither resolves the module nor needs its types. */
+const RENDERER_PACKAGE: string = 'chartjs-node-canvas';
+
+/** What leakwatch uses of chartjs-node-canvas. */
+interface ChartRenderer {
+  renderToBuffer(configuration: ChartConfiguration): Promise<Buffer>;
+}
+interface RendererModule {
+  ChartJSNodeCanvas: new (options: { width: number; height: number; backgroundColour: string }) => ChartRenderer;
+}
+
+/** What canvas compiles against, on Debian and on Fedora: the error names them, so one line says what to do. */
+const CANVAS_SYSTEM_PACKAGES =
+  'Debian/Ubuntu: apt-get install build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libgif-dev libjpeg-dev librsvg2-dev; ' +
+  'Fedora: dnf install gcc-c++ make python3 pkgconf-pkg-config cairo-devel pango-devel giflib-devel libjpeg-turbo-devel librsvg2-devel';
+
+async function loadRenderer(): Promise<ChartRenderer> {
   try {
-    const { ChartJSNodeCanvas } = await import('chartjs-node-canvas');
+    const { ChartJSNodeCanvas } = (await import(RENDERER_PACKAGE)) as RendererModule;
     return new ChartJSNodeCanvas({ width: WIDTH, height: HEIGHT, backgroundColour: 'white' });
   } catch (error) {
     throw new LeakwatchError(
       `--png needs the optional packages chartjs-node-canvas and canvas, which are not usable here (${(error as Error).message.split('\n')[0]}); ` +
-        'install the cairo libraries (Debian: apt-get install libcairo2-dev libpango1.0-dev libgif-dev libjpeg-dev librsvg2-dev) and run npm install again',
+        `install the libraries and build tools canvas compiles against (${CANVAS_SYSTEM_PACKAGES}), then run npm install again`,
     );
   }
 }

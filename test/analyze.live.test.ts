@@ -97,7 +97,8 @@ test('analyze --json has exactly the documented shape', () => {
   assert.equal(raw.session, session);
   assert.ok((raw.durationSeconds as number) >= 55 && (raw.samples as number) >= 200);
   const stack = (raw.findings as Record<string, unknown>[]).find((f) => f.type === 'stack')!;
-  assert.deepEqual(Object.keys(stack), ['type', 'verdict', 'slopeBytesPerHour', 'ci', 'onsetSeconds', 'growthBytes', 'timeToLimitSeconds', 'confidence', 'explanation', 'topRegions']);
+  assert.deepEqual(Object.keys(stack), ['type', 'verdict', 'slopeBytesPerHour', 'ci', 'onsetSeconds', 'growthBytes', 'timeToLimitSeconds', 'confidence', 'explanation', 'topRegions', 'lives']);
+  assert.deepEqual(stack.lives, [], 'one life: the program did not restart');
   assert.ok((stack.confidence as number) > 0.99 && (stack.confidence as number) <= 1);
   assert.ok((stack.timeToLimitSeconds as number) > 0, 'a growing type has a time to the limit');
 });

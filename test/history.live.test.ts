@@ -51,7 +51,7 @@ test('sessions lists newest first, filters by label glob and age, and prints JSO
   assert.deepEqual(filtered.map((s: { id: number }) => s.id), [ids.leak]);
   assert.deepEqual(JSON.parse((await runCli(['sessions', '--db', db, '--json', '--since', '1ms'])).stdout), []);
   const csv = (await runCli(['sessions', '--db', db, '--format', 'csv'])).stdout.trimEnd().split('\n');
-  assert.equal(csv[0], 'id,label,command,startedAt,endedAt,endReason,samples,alerts');
+  assert.equal(csv[0], 'id,label,command,startedAt,endedAt,endReason,samples,restarts,alerts');
   assert.match(csv.find((l) => l.startsWith(`${ids.leak},`))!, /^\d+,"nightly-42","[^"]*leaker heap",\d+,\d+,duration,\d+,"heap:leak"$/);
   const table = await runCli(['sessions', '--db', db]);
   assert.match(table.stdout, /^ID +LABEL +STARTED \(UTC\) +DURATION +SAMPLES +END +ALERTS +COMMAND/);

@@ -68,7 +68,7 @@ test('watch stores a session, one row per tick with every type, and region lists
     const result = await (await watching).done;
     assert.equal(result.code, 0, result.stderr);
     const json = lastJsonLine(result);
-    assert.deepEqual(Object.keys(json), ['session', 'samples', 'endReason']);
+    assert.deepEqual(Object.keys(json), ['session', 'samples', 'endReason', 'restarts']);
     assert.equal(json.endReason, 'duration');
     assert.ok(json.samples >= 10 && json.samples <= 16, `samples ${json.samples}`);
     const [session] = query<Record<string, unknown>>(db, 'SELECT * FROM sessions');

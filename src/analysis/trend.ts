@@ -177,7 +177,10 @@ function analyzeLife(input: Series, options: AnalysisOptions): Trend {
   };
   const on = basis ? ` (judged on ${basis})` : '';
   // Growth that would matter if it went on: only then are the shape rules worth asking.
-  const material = slope.slope >= minRate && growth >= options.minGrowthBytes;
+  // A floor seen by sampling is only known to within one sample's climb (where in the refill the first sample after
+  // a collection lands): floor growth smaller than that is the sampler's phase, not memory.
+  const minGrowth = floor ? Math.max(options.minGrowthBytes, typicalClimb(input.v)) : options.minGrowthBytes;
+  const material = slope.slope >= minRate && growth >= minGrowth;
   /** How sure we are that the rate is below what matters: the share of its CI under the minimum rate. */
   const sureBelow = (lo: number, hi: number) => (hi <= lo ? (hi < minRate ? 1 : 0) : Math.min(1, Math.max(0, (minRate - lo) / (hi - lo))));
 
@@ -229,7 +232,7 @@ function analyzeLife(input: Series, options: AnalysisOptions): Trend {
       ? material
         ? `changed ${rate(slope.slope)} (${ciText}), not a clear trend (${pText(p)})${on}`
         : slope.slope >= minRate
-          ? `grew only ${formatBytes(growth)} in all (${rate(slope.slope)}), less than the ${formatBytes(options.minGrowthBytes)} that matters${on}`
+          ? `grew only ${formatBytes(growth)} in all (${rate(slope.slope)}), less than the ${formatBytes(minGrowth)} that matters${floor && minGrowth > options.minGrowthBytes ? ' (one sample\'s climb: how exactly a sampled floor is known)' : ''}${on}`
           : `is flat: ${rate(slope.slope)} (${ciText}), below the ${rate(minRate)} that matters${on}`
       : `grew ${rate(slope.slope)} (${ciText})${since}, ${verdict === 'leak' ? 'steadily, no plateau' : 'but the evidence is weak'} (${pText(p)})${on}`;
   return {
@@ -238,6 +241,13 @@ function analyzeLife(input: Series, options: AnalysisOptions): Trend {
     confidence: verdict === 'no-leak' ? Math.max(sureBelow(slope.lo, slope.hi), p >= SUSPECT_P ? p : 0) : 1 - p,
     reason,
   };
+}
+
+/** The median rise from one sample to the next, over the samples that rose. */
+function typicalClimb(v: readonly number[]): number {
+  const rises: number[] = [];
+  for (let i = 1; i < v.length; i++) if (v[i] > v[i - 1]) rises.push(v[i] - v[i - 1]);
+  return rises.length > 0 ? median(rises) : 0;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Live-test target for leak analysis: one memory behaviour per run, chosen by argv[1], ticking every 100 ms until
  * killed. Leaks: heap (malloc, never freed), mmap (anonymous mappings, never unmapped), threads (a parked thread
  * every 500 ms: stacks pile up). Not leaks: plateau (malloc for 5 s, then nothing), sawtooth (malloc up to 24 MiB,
- * free it all, repeat), churn (malloc and free random sizes, steady state). And `mapfile <path>`: after 1 s, create
+ * free it all, rest, repeat), churn (malloc and free random sizes, steady state). And `mapfile <path>`: after 1 s, create
  * and map that file (for the report's escaping test: the path, like any extra argument, is the test's choice).
  * With LEAKER_TICKS=N in the environment it exits (code 3) after N ticks, like a crash: a count, not a time, so a
  * restart test sees the same lives on a busy machine.
@@ -64,7 +64,8 @@ int main(int argc, char **argv) {
             }
             for (int i = 0; i < PIECES; i++) free(pieces[i]);
             malloc_trim(0);
-            tick();
+            /* Rest at the floor for 5 ticks (500 ms, two sample intervals at 250 ms): every cycle's floor is seen. */
+            for (int i = 0; i < 5; i++) tick();
         }
     } else if (!strcmp(mode, "churn")) {
         enum { SLOTS = 256 };

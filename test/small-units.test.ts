@@ -65,8 +65,9 @@ test('readPidFile: the pid on the first line; nothing for a missing, empty or ga
       writeFileSync(`${dir}/p`, text);
       return `${dir}/p`;
     };
-    assert.equal(readPidFile(file('1234\n')), 1234);
-    assert.equal(readPidFile(file(' 77 ')), 77);
+    assert.equal(readPidFile(file('1234\n'))?.pid, 1234);
+    assert.equal(readPidFile(file(' 77 '))?.pid, 77);
+    assert.ok(Math.abs(readPidFile(file('5'))!.writtenAt - Date.now()) < 5000, 'when the file was written');
     assert.equal(readPidFile(file('')), undefined);
     assert.equal(readPidFile(file('pid=5\n')), undefined);
     assert.equal(readPidFile(`${dir}/missing`), undefined);

@@ -2,7 +2,7 @@
  * Which processes a watch is about: a pid, every process matching a name, or the pid in a pid file. Soak targets
  * are services: found by name or pid file, and restarted (crash, OOM kill, watchdog) under a new pid.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Collector, ProcessInfo } from '../collector/types.js';
 import { LeakwatchError } from '../errors.js';
@@ -59,18 +59,23 @@ export function findByName(collector: Collector, pattern: string, topmost: boole
   return matches.filter((p) => !topmost || !matched.has(p.parentPid)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.pid - b.pid);
 }
 
-/** The pid a pid file holds, or undefined when the file is missing, empty or holds no pid. */
-export function readPidFile(file: string): number | undefined {
+/** The pid a pid file holds and when the file was written, or undefined when it is missing, empty or holds no pid. */
+export function readPidFile(file: string): { pid: number; writtenAt: number } | undefined {
   let text: string;
+  let writtenAt: number;
   try {
     text = readFileSync(file, 'utf8');
+    writtenAt = statSync(file).mtimeMs;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new LeakwatchError(`cannot read pid file ${file}: ${(error as Error).message}`);
   }
   const match = /^\s*(\d+)\s*$/.exec(text.split('\n')[0] ?? '');
-  return match ? Number(match[1]) : undefined;
+  return match ? { pid: Number(match[1]), writtenAt } : undefined;
 }
+
+// Process start times are known to the second (the boot time's precision): the slack when comparing with a file's.
+const START_TIME_SLACK_MS = 1000;
 
 /**
  * The targets alive now. A pid selector always names its one pid (whether it lives is the sampler's business);
@@ -81,8 +86,10 @@ export function findTargets(collector: Collector, selector: TargetSelector, topm
     case 'pid':
       return [selector.pid];
     case 'pidfile': {
-      const pid = readPidFile(selector.file);
-      return pid !== undefined && collector.startTimeOf(pid) !== undefined ? [pid] : [];
+      // A stale pid file whose pid now belongs to a process started after the file was written names someone else.
+      const written = readPidFile(selector.file);
+      const startTime = written && collector.startTimeOf(written.pid);
+      return written && startTime !== undefined && Date.parse(startTime) <= written.writtenAt + START_TIME_SLACK_MS ? [written.pid] : [];
     }
     case 'name': {
       const matches = findByName(collector, selector.pattern, topmost);

@@ -33,7 +33,7 @@ export function resample(table: Table, every: number, aggregate: Aggregate): Tab
     t.push(bucket * every);
     for (const [name, values] of Object.entries(table.columns)) {
       const slice = values.slice(i, j);
-      const value = aggregate === 'max' ? Math.max(...slice) : aggregate === 'last' ? slice[slice.length - 1] : slice.reduce((a, b) => a + b, 0) / slice.length;
+      const value = aggregate === 'max' ? slice.reduce((a, b) => Math.max(a, b)) : aggregate === 'last' ? slice[slice.length - 1] : slice.reduce((a, b) => a + b, 0) / slice.length;
       columns[name].push(Math.round(value));
     }
     i = j;

@@ -131,9 +131,10 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
       datasets.push(line('95% band', trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
       datasets.push(line('95% band (upper)', trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
       if (finding!.onsetSeconds !== null && samples.length > 0) {
-        const ys = samples.map((p) => p.y);
+        const low = samples.reduce((y, p) => Math.min(y, p.y), Infinity);
+        const high = samples.reduce((y, p) => Math.max(y, p.y), -Infinity);
         const onset = finding!.onsetSeconds;
-        datasets.push(line('onset', [{ x: onset, y: Math.min(...ys) }, { x: onset, y: Math.max(...ys) }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
+        datasets.push(line('onset', [{ x: onset, y: low }, { x: onset, y: high }], '#b91c1c', { borderDash: [2, 2], borderWidth: 2 }));
       }
     }
     return { id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets };

@@ -28,7 +28,7 @@ export function printable(text: string): string {
 
 /** Pads columns to a common width, right-aligned unless listed in `leftAligned` ('all': every column); `rows[0]` is the header. */
 export function renderTable(rows: string[][], leftAligned: Set<number> | 'all'): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const widths = rows[0].map((_, c) => rows.reduce((width, row) => Math.max(width, row[c].length), 0));
   const left = (c: number) => leftAligned === 'all' || leftAligned.has(c);
   return rows
     .map((row) =>

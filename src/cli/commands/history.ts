@@ -311,7 +311,7 @@ export function showCommand(): Command {
       const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
         const values = series.committed[type];
         const finding = findings.find((f) => f.type === type)!;
-        return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? Math.max(...values) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
+        return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? values.reduce((a, b) => Math.max(a, b)) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
       }));
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ session, samples, durationSeconds, types })}\n`);

@@ -110,7 +110,7 @@ export function exportCommand(): Command {
       // Streamed from SQLite to the output as the rows come.
       await withReadOnlyDatabase(options.db, (db) => {
         loadSession(db, id, options.db);
-        const text = options.format === 'json' ? [`${JSON.stringify(dumpSession(db, id, schemaVersion()))}\n`] : csvLines(MEMORY_TYPES, tickSums(db, id, committedColumns(MEMORY_TYPES)));
+        const text = options.format === 'json' ? dumpSession(db, id, schemaVersion()) : csvLines(MEMORY_TYPES, tickSums(db, id, committedColumns(MEMORY_TYPES)));
         return writeStreamed(text, options.output);
       });
     });

@@ -17,7 +17,9 @@ try {
     const findings = analyzeSession({ ...data, limit: undefined, lives: [] }, ANALYZED_TYPES, () => []);
     verdicts = findings.map((f) => `${f.type}=${f.verdict}`).join(' ');
   });
-  const naive = medianTime(() => ANALYZED_TYPES.forEach((t) => leastSquares(data.t, data.committed[t])));
+  const t = Array.from(data.t);
+  const plain = ANALYZED_TYPES.map((type) => Array.from(data.committed[type]));
+  const naive = medianTime(() => plain.forEach((v) => leastSquares(t, v)));
   console.log(`12 h @ 1 Hz session: ${data.t.length} ticks × ${ANALYZED_TYPES.length} analysed types (median of 5)`);
   console.log(`read series from SQLite  ${read.toFixed(0).padStart(6)} ms`);
   console.log(`analyse all types        ${analyse.toFixed(0).padStart(6)} ms   ${(analyse / naive).toFixed(0)}x a plain least-squares fit of the same data (${naive.toFixed(1)} ms)`);

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listSessions } from '../src/db/history.js';
 import { openForWrite } from '../src/db/open.js';
-import { sessionSeries } from '../src/db/read.js';
-import { resample, timeRange } from '../src/history/resample.js';
+import { committedColumns, tickSums } from '../src/db/read.js';
+import { resample } from '../src/history/resample.js';
 import { medianTime } from './synthetic-session.js';
 
 const SESSIONS = 10_000;
@@ -37,10 +37,7 @@ try {
   const sessions = medianTime(() => (count = listSessions(db, {}, () => true).length));
   const filtered = medianTime(() => listSessions(db, { labelGlob: 'nightly-99*' }, () => true));
   const baseline = medianTime(() => client.prepare('SELECT count(*) FROM sessions').get());
-  const query = medianTime(() => {
-    const series = sessionSeries(db, daySession);
-    resample(timeRange({ t: series.t, columns: { heap: series.committed.heap } }, 3600, 7200), 60, 'max');
-  });
+  const query = medianTime(() => Array.from(resample(tickSums(db, daySession, committedColumns(['heap']), 3600, 7200), 60, 'max')));
   const rows = medianTime(() => client.prepare('SELECT count(*) FROM samples WHERE session_id = ?').get(daySession));
   console.log(`sessions: ${count} sessions listed in ${sessions.toFixed(0)} ms (label glob: ${filtered.toFixed(0)} ms); ${(sessions / baseline).toFixed(0)}x a bare count of them (${baseline.toFixed(2)} ms)`);
   console.log(`query: 24 h @ 1 Hz session (${DAY_TICKS} ticks) read, cut to 1 h and resampled per minute in ${query.toFixed(0)} ms; ${(query / rows).toFixed(0)}x a bare count of its rows (${rows.toFixed(1)} ms)`);

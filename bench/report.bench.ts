@@ -22,7 +22,7 @@ try {
   let size = 0;
   const ms = medianTime(() => (size = render()), 3);
   const series = sessionSeries(db, 1);
-  const rawJson = JSON.stringify(series).length;
+  const rawJson = JSON.stringify(series, (_, value) => (value instanceof Float64Array ? Array.from(value) : value)).length;
   console.log(`HTML report of a 12 h @ 1 Hz session (${series.t.length} ticks), median of 3`);
   console.log(`render + write  ${ms.toFixed(0).padStart(6)} ms`);
   console.log(`file size       ${(size / 1024).toFixed(0).padStart(6)} KiB   ${(size / rawJson).toFixed(2)}x the size of the raw series as JSON (${(rawJson / 1024).toFixed(0)} KiB)`);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { resample, timeRange, toCsv } from '../src/history/resample.js';
+import { csvLines, jsonLines, resample, type Aggregate } from '../src/history/resample.js';
 import { runCli } from './helpers/cli.js';
 import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';
 
@@ -27,13 +27,15 @@ before(async () => {
   [ids.clean, ids.leak] = await Promise.all([record('nightly-41', 'churn'), record('nightly-42', 'heap')]);
 });
 
-test('resample and timeRange on a known table', () => {
-  const table = { t: [0, 1, 2, 3, 4], columns: { heap: [1, 5, 2, 2, 9] } };
-  assert.deepEqual(resample(table, 2, 'max'), { t: [0, 2, 4], columns: { heap: [5, 2, 9] } });
-  assert.deepEqual(resample(table, 2, 'avg'), { t: [0, 2, 4], columns: { heap: [3, 2, 9] } });
-  assert.deepEqual(resample(table, 2, 'last').columns.heap, [5, 2, 9]);
-  assert.deepEqual(timeRange(table, 1, 3), { t: [1, 2, 3], columns: { heap: [5, 2, 2] } });
-  assert.equal(toCsv(timeRange(table, 0, 1)), 'seconds,heap\n0,1\n1,5\n');
+test('resample, CSV and JSON lines on a known table', () => {
+  const rows = [1, 5, 2, 2, 9].map((heap, seconds) => ({ seconds, values: [heap] }));
+  const resampled = (aggregate: Aggregate) => Array.from(resample(rows, 2, aggregate), (r) => [r.seconds, r.values[0]]);
+  assert.deepEqual(resampled('max'), [[0, 5], [2, 2], [4, 9]]);
+  assert.deepEqual(resampled('avg'), [[0, 3], [2, 2], [4, 9]]);
+  assert.deepEqual(resampled('last'), [[0, 5], [2, 2], [4, 9]]);
+  assert.equal(Array.from(csvLines(['heap'], rows.slice(0, 2))).join(''), 'seconds,heap\n0,1\n1,5\n');
+  assert.equal(Array.from(jsonLines(['heap'], rows.slice(0, 2))).join(''), '[{"seconds":0,"heap":1},{"seconds":1,"heap":5}]\n');
+  assert.equal(Array.from(jsonLines(['heap'], [])).join(''), '[]\n');
 });
 
 test('sessions lists newest first, filters by label glob and age, and prints JSON', async () => {

@@ -13,9 +13,9 @@ export const isGated = (type: MemoryType) => (GATED_TYPES as readonly MemoryType
 
 export interface SessionData {
   /** Seconds since the session started, one per tick. */
-  t: number[];
-  /** Committed bytes per type and tick, summed over the session's processes. */
-  committed: Record<MemoryType, number[]>;
+  t: ArrayLike<number>;
+  /** Committed bytes per type and tick, summed over the session's processes (e.g. one Float64Array per type). */
+  committed: Record<MemoryType, ArrayLike<number>>;
   limit: MemoryLimit | undefined;
   /** Tick indices where the watched program restarted (a new target process); empty when it did not. */
   lives: number[];
@@ -45,8 +45,10 @@ export function analyzeSession(
   const last = data.t.length - 1;
   const currentTotal = ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((sum, t) => sum + (data.committed[t][last] ?? 0), 0);
   const growthCache = new Map<number, RegionGrowth[]>();
+  // The trend analysis takes plain arrays: one type's copy at a time (8 bytes per tick) beside the stored columns.
+  const t = Array.from(data.t);
   return types.map((type) => {
-    const series: Series = { t: data.t, v: data.committed[type], lives: data.lives };
+    const series: Series = { t, v: Array.from(data.committed[type]), lives: data.lives };
     const trend = analyzeTrend(series, { ...options, managed: type === 'managedHeap' });
     const growing = trend.verdict === 'leak' || trend.verdict === 'suspected';
     const from = trend.onsetSeconds ?? data.t[0] ?? 0;

@@ -29,7 +29,7 @@ export function bucketMedians(series: Series, buckets: number, value: 'median' |
     }
     if (values.length > 0) {
       t.push(median(times));
-      v.push(value === 'median' ? median(values) : values.reduce((a, b) => Math.min(a, b), Infinity));
+      v.push(value === 'median' ? median(values) : values.reduce((low, x) => Math.min(low, x)));
     }
   }
   return { t, v };

@@ -1,7 +1,7 @@
 /** Read queries behind the history commands: every one works on a read-only connection, during a watch too. */
 import { MEMORY_TYPES, type MemoryType, type Snapshot, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
-import { judgedState, lastSampleAt, type CollectorAlive } from './read.js';
+import { judgedState, lastSampleAt, type CollectorAlive, type SessionRow } from './read.js';
 import { SessionWriter } from './store.js';
 
 export interface SessionSummary {
@@ -104,17 +104,41 @@ export interface SessionDump {
   verdicts: Record<string, unknown>[];
 }
 
-export function dumpSession(db: Db, sessionId: number, schema: number): SessionDump {
-  const all = (sql: string) => db.$client.prepare(sql).all(sessionId) as Record<string, unknown>[];
-  return {
-    format: 'leakwatch-session',
-    schema,
-    session: all('SELECT * FROM sessions WHERE id = ?')[0],
-    processes: all('SELECT * FROM processes WHERE session_id = ? ORDER BY id'),
-    samples: all('SELECT * FROM samples WHERE session_id = ? ORDER BY id'),
-    regions: all('SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'),
-    verdicts: all('SELECT * FROM session_verdicts WHERE session_id = ?'),
-  };
+/** Each row of a query as a JSON object text, read as it comes: the same text as JSON.stringify of the row object. */
+function* jsonRows(db: Db, sql: string, sessionId: number): Generator<string> {
+  const query = db.$client.prepare(sql).raw();
+  const keys = query.columns().map((c) => `${JSON.stringify(c.name)}:`);
+  for (const values of query.iterate(sessionId) as Iterable<unknown[]>) {
+    yield `{${values.map((v, i) => keys[i] + (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(',')}}`;
+  }
+}
+
+/**
+ * A SessionDump of one session as JSON text, in pieces: rows are read from SQLite as they are written out, so a
+ * week-long session streams in bounded memory. The text is JSON.stringify(dump) of the same rows.
+ */
+export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' | 'endReason'>, schema: number): Generator<string> {
+  const sessionId = session.id;
+  yield `{"format":"leakwatch-session","schema":${schema},"session":`;
+  // The session as readers see it: one whose collector is gone is interrupted (see judgedState).
+  const row = db.$client.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as Record<string, unknown>;
+  yield JSON.stringify({ ...row, ended_at: session.endedAt, end_reason: session.endReason });
+  const lists: [keyof SessionDump, string][] = [
+    ['processes', 'SELECT * FROM processes WHERE session_id = ? ORDER BY id'],
+    ['samples', 'SELECT * FROM samples WHERE session_id = ? ORDER BY id'],
+    ['regions', 'SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'],
+    ['verdicts', 'SELECT * FROM session_verdicts WHERE session_id = ?'],
+  ];
+  for (const [key, sql] of lists) {
+    yield `,"${key}":[`;
+    let separator = '';
+    for (const row of jsonRows(db, sql, sessionId)) {
+      yield separator + row;
+      separator = ',';
+    }
+    yield ']';
+  }
+  yield '}\n';
 }
 
 /**

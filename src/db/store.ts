@@ -97,7 +97,7 @@ export class SessionWriter {
         const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= this.fullListEvery ||
           state.deltaRowsSinceFull + deltas.length > current.length;
         // On a full tick the deltas are stored too: any full list can then be checked against a rebuild.
-        if (full) rows.push(...current.map((r) => ({ ...r, kind: 'full' as const, sampleId })));
+        if (full) for (const r of current) rows.push({ ...r, kind: 'full', sampleId });
         for (let i = 0; i < rows.length; i += REGION_ROWS_PER_INSERT) {
           tx.insert(regions).values(rows.slice(i, i + REGION_ROWS_PER_INSERT)).run();
         }

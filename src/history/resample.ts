@@ -1,50 +1,51 @@
-/** Cutting and resampling a session's series for `query` and `export`. Pure. */
+/** Resampling and printing the rows of `query` and `export`, one row (or one bucket) at a time. Pure. */
 
 export type Aggregate = 'max' | 'avg' | 'last';
 
-export interface Table {
-  /** Seconds since the session started. */
-  t: number[];
-  columns: Record<string, number[]>;
-}
-
-/** The rows with from ≤ t ≤ to. */
-export function timeRange(table: Table, from: number, to: number): Table {
-  const keep = table.t.flatMap((t, i) => (t >= from && t <= to ? [i] : []));
-  return {
-    t: keep.map((i) => table.t[i]),
-    columns: Object.fromEntries(Object.entries(table.columns).map(([name, values]) => [name, keep.map((i) => values[i])])),
-  };
+/** One row of a series: seconds since the session started, then one value per column. */
+export interface Row {
+  seconds: number;
+  values: number[];
 }
 
 /**
  * One row per `every` seconds (buckets aligned on the session start; empty buckets dropped), each column reduced
- * by `aggregate`; the row's time is the bucket's start.
- * @example resample({ t: [0, 1, 2, 3], columns: { a: [1, 5, 2, 2] } }, 2, 'max') // { t: [0, 2], columns: { a: [5, 2] } }
+ * by `aggregate`; the row's time is the bucket's start. Takes `rows` in time order as they come: holds one bucket.
+ * @example [...resample([{ seconds: 0, values: [1] }, { seconds: 1, values: [5] }, { seconds: 2, values: [2] }], 2, 'max')]
+ *   // [{ seconds: 0, values: [5] }, { seconds: 2, values: [2] }]
  */
-export function resample(table: Table, every: number, aggregate: Aggregate): Table {
-  const t: number[] = [];
-  const columns: Record<string, number[]> = Object.fromEntries(Object.keys(table.columns).map((name) => [name, []]));
-  let i = 0;
-  while (i < table.t.length) {
-    const bucket = Math.floor(table.t[i] / every);
-    let j = i;
-    while (j < table.t.length && Math.floor(table.t[j] / every) === bucket) j++;
-    t.push(bucket * every);
-    for (const [name, values] of Object.entries(table.columns)) {
-      const slice = values.slice(i, j);
-      const value = aggregate === 'max' ? Math.max(...slice) : aggregate === 'last' ? slice[slice.length - 1] : slice.reduce((a, b) => a + b, 0) / slice.length;
-      columns[name].push(Math.round(value));
+export function* resample(rows: Iterable<Row>, every: number, aggregate: Aggregate): Generator<Row> {
+  let bucket = NaN;
+  let reduced: number[] = [];
+  let count = 0;
+  const bucketRow = (): Row => ({ seconds: bucket * every, values: reduced.map((v) => Math.round(aggregate === 'avg' ? v / count : v)) });
+  for (const row of rows) {
+    const rowBucket = Math.floor(row.seconds / every);
+    if (rowBucket !== bucket) {
+      if (count > 0) yield bucketRow();
+      bucket = rowBucket;
+      reduced = row.values.slice();
+      count = 1;
+      continue;
     }
-    i = j;
+    count++;
+    row.values.forEach((v, i) => (reduced[i] = aggregate === 'max' ? Math.max(reduced[i], v) : aggregate === 'last' ? v : reduced[i] + v));
   }
-  return { t, columns };
+  if (count > 0) yield bucketRow();
 }
 
-/** CSV with a header row; values are numbers, so no quoting is needed. */
-export function toCsv(table: Table): string {
-  const names = Object.keys(table.columns);
-  const lines = [['seconds', ...names].join(',')];
-  table.t.forEach((t, i) => lines.push([t, ...names.map((n) => table.columns[n][i])].join(',')));
-  return `${lines.join('\n')}\n`;
+/** CSV with a header row, line by line; values are numbers, so no quoting is needed. */
+export function* csvLines(names: readonly string[], rows: Iterable<Row>): Generator<string> {
+  yield `${['seconds', ...names].join(',')}\n`;
+  for (const row of rows) yield `${[row.seconds, ...row.values].join(',')}\n`;
+}
+
+/** A JSON array of one object per row, `seconds` then the named columns, piece by piece. */
+export function* jsonLines(names: readonly string[], rows: Iterable<Row>): Generator<string> {
+  let separator = '[';
+  for (const row of rows) {
+    yield `${separator}${JSON.stringify({ seconds: row.seconds, ...Object.fromEntries(names.map((n, i) => [n, row.values[i]])) })}`;
+    separator = ',';
+  }
+  yield separator === '[' ? '[]\n' : ']\n';
 }

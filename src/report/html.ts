@@ -32,10 +32,10 @@ export interface ReportModel {
   durationSeconds: number;
   findings: Finding[];
   /** Seconds since start, and per type committed bytes per tick (summed over processes). */
-  t: number[];
-  committed: Record<MemoryType, number[]>;
-  /** Total working set per tick; null on ticks that did not read smaps. */
-  totalWs: (number | null)[];
+  t: Float64Array;
+  committed: Record<MemoryType, Float64Array>;
+  /** Total working set per tick; NaN on ticks that did not read smaps. */
+  totalWs: Float64Array;
   /** The VMMap-style table at the last tick. */
   latest: Record<MemoryType, TypeTotals>;
   regions: RegionGrowth[];
@@ -77,11 +77,13 @@ const VERDICT_TEXT: Record<Finding['verdict'], string> = {
 };
 
 /** Median of (v − slope·t) after the onset: the trend line's level, as Theil–Sen would place it. */
-function trendLine(t: number[], v: number[], finding: Finding) {
+function trendLine(t: Float64Array, v: Float64Array, finding: Finding) {
   const from = finding.onsetSeconds ?? t[0];
   const slope = finding.slopeBytesPerHour / 3600;
-  const offsets = t.flatMap((ti, i) => (ti >= from ? [v[i] - slope * ti] : [])).sort((a, b) => a - b);
-  if (offsets.length === 0) return undefined;
+  // t ascends: the samples from the onset on are a suffix.
+  const first = t.findIndex((ti) => ti >= from);
+  if (first < 0) return undefined;
+  const offsets = v.subarray(first).map((vi, i) => vi - slope * t[first + i]).sort();
   const intercept = offsets[offsets.length >> 1];
   const end = t[t.length - 1];
   const y0 = intercept + slope * from;
@@ -126,7 +128,7 @@ function verticalMarks(label: string, at: readonly number[], points: readonly Po
  * Restarts of the watched program are marked on each time axis.
  */
 export function chartSpecs(model: ReportModel): ChartSpec[] {
-  const points = (v: number[]): Point[] => {
+  const points = (v: Float64Array): Point[] => {
     const d = lttb(model.t, v, DISPLAY_POINTS);
     return d.x.map((x, i) => ({ x, y: d.y[i] }));
   };
@@ -154,8 +156,8 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
     return withRestarts({ id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets }, samples);
   });
   const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
-  const wsTicks = model.t.flatMap((_, i) => (model.totalWs[i] === null ? [] : [i]));
-  const ws = lttb(wsTicks.map((i) => model.t[i]), wsTicks.map((i) => model.totalWs[i]!), DISPLAY_POINTS);
+  const readSmaps = (_: number, i: number) => !Number.isNaN(model.totalWs[i]);
+  const ws = lttb(model.t.filter(readSmaps), model.totalWs.filter(readSmaps), DISPLAY_POINTS);
   const committedPoints = points(committedTotal);
   const workingSet: ChartSpec = {
     id: 'ws',

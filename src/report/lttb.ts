@@ -4,9 +4,9 @@
  * statistics always use every sample. O(n).
  * @example lttb([0, 1, 2, 3], [0, 5, 0, 0], 3) // keeps the first, the peak at x=1, and the last point
  */
-export function lttb(x: readonly number[], y: readonly number[], threshold: number): { x: number[]; y: number[] } {
+export function lttb(x: ArrayLike<number>, y: ArrayLike<number>, threshold: number): { x: number[]; y: number[] } {
   const n = x.length;
-  if (threshold >= n || threshold < 3) return { x: [...x], y: [...y] };
+  if (threshold >= n || threshold < 3) return { x: Array.from(x), y: Array.from(y) };
   const outX = [x[0]];
   const outY = [y[0]];
   const every = (n - 2) / (threshold - 2);

@@ -26,18 +26,21 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Pads columns to a common width, right-aligned unless listed in `leftAligned` ('all': every column); `rows[0]` is the header. */
-export function renderTable(rows: string[][], leftAligned: Set<number> | 'all'): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+/**
+ * A table line by line (each ending in a newline), padded to a common width per column, right-aligned unless listed
+ * in `leftAligned` ('all': every column); the first row is the header. `rows` is asked twice, for the widths and
+ * for the lines, so a long table can be printed from rows produced on demand without holding them.
+ */
+export function* tableLines(rows: () => Iterable<string[]>, leftAligned: Set<number> | 'all'): Generator<string> {
+  const widths: number[] = [];
+  for (const row of rows()) row.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, cell.length)));
   const left = (c: number) => leftAligned === 'all' || leftAligned.has(c);
-  return rows
-    .map((row) =>
-      row
-        .map((cell, c) => (left(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  for (const row of rows()) yield `${row.map((cell, c) => (left(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()}\n`;
+}
+
+/** The table as one string, without the last line's newline; `rows[0]` is the header (see tableLines). */
+export function renderTable(rows: string[][], leftAligned: Set<number> | 'all'): string {
+  return Array.from(tableLines(() => rows, leftAligned)).join('').slice(0, -1);
 }
 
 function cellOf(totals: TypeTotals, column: TotalColumn): string {

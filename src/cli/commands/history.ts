@@ -4,11 +4,11 @@ import { Command, Option } from 'commander';
 import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
-import type { Aggregate, Table } from '../../history/resample.js';
+import type { Aggregate, Row } from '../../history/resample.js';
 import { printable, renderTable } from '../../report/text.js';
 import { formatBytes, formatElapsed } from '../../units.js';
 import { parseDuration } from '../../watch/schedule.js';
-import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
+import { withReadOnlyDatabase, writeStreamed } from '../io.js';
 import { parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
 
 const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
@@ -64,27 +64,33 @@ export function queryCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .action(async (id: number, options: { db: string; type?: MemoryType[]; from?: string; to?: string; every?: string; agg: Aggregate; format: string }) => {
       const every = options.every === undefined ? undefined : parseDuration(options.every, '--every') / 1000;
-      const [{ loadSession, sessionSeries }, { resample, timeRange, toCsv }] = await Promise.all([import('../../db/read.js'), import('../../history/resample.js')]);
-      const table = await withReadOnlyDatabase(options.db, (db, alive) => {
+      const [{ committedColumns, loadSession, tickSums }, { csvLines, jsonLines, resample }, { tableLines }] = await Promise.all([
+        import('../../db/read.js'),
+        import('../../history/resample.js'),
+        import('../../report/text.js'),
+      ]);
+      await withReadOnlyDatabase(options.db, async (db, alive) => {
         const session = loadSession(db, id, options.db, alive);
-        const series = sessionSeries(db, id);
         const types = options.type ?? MEMORY_TYPES.filter((t) => t !== 'free');
-        const full: Table = { t: series.t, columns: Object.fromEntries(types.map((t) => [t, series.committed[t]])) };
         const from = options.from === undefined ? -Infinity : parseTimePoint(options.from, '--from', session.startedAt);
         const to = options.to === undefined ? Infinity : parseTimePoint(options.to, '--to', session.startedAt);
-        const cut = timeRange(full, from, to);
-        if (cut.t.length === 0) throw new LeakwatchError(`no samples between ${options.from ?? 'the start'} and ${options.to ?? 'the end'} in session ${id}`);
-        return every === undefined ? cut : resample(cut, every, options.agg);
+        // Only the range is read, and resampled as it comes: the rows of a week-long session are never all held.
+        const rows = (): Iterable<Row> => {
+          const ticks = tickSums(db, id, committedColumns(types), from, to);
+          return every === undefined ? ticks : resample(ticks, every, options.agg);
+        };
+        const probe = rows()[Symbol.iterator]();
+        const empty = probe.next().done;
+        probe.return?.(); // closes its statement: the connection runs one at a time
+        if (empty) throw new LeakwatchError(`no samples between ${options.from ?? 'the start'} and ${options.to ?? 'the end'} in session ${id}`);
+        if (options.format === 'csv') return writeStreamed(csvLines(types, rows()));
+        if (options.format === 'json') return writeStreamed(jsonLines(types, rows()));
+        const cells = function* () {
+          yield ['ELAPSED', ...types];
+          for (const row of rows()) yield [formatElapsed(row.seconds * 1000), ...row.values.map(formatBytes)];
+        };
+        return writeStreamed(tableLines(cells, 'all'));
       });
-      if (options.format === 'csv') process.stdout.write(toCsv(table));
-      else if (options.format === 'json') {
-        const names = Object.keys(table.columns);
-        process.stdout.write(`${JSON.stringify(table.t.map((t, i) => ({ seconds: t, ...Object.fromEntries(names.map((n) => [n, table.columns[n][i]])) })))}\n`);
-      } else {
-        const names = Object.keys(table.columns);
-        const rows = table.t.map((t, i) => [formatElapsed(t * 1000), ...names.map((n) => formatBytes(table.columns[n][i]))]);
-        process.stdout.write(`${renderTable([['ELAPSED', ...names], ...rows], 'all')}\n`);
-      }
     });
 }
 
@@ -96,20 +102,18 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (id: number, options: { db: string; format: 'csv' | 'json'; output?: string }) => {
-      const [{ loadSession, sessionSeries }, { toCsv }, { dumpSession }, { schemaVersion }] = await Promise.all([
+      const [{ committedColumns, loadSession, tickSums }, { csvLines }, { dumpSession }, { schemaVersion }] = await Promise.all([
         import('../../db/read.js'),
         import('../../history/resample.js'),
         import('../../db/history.js'),
         import('../../db/open.js'),
       ]);
-      const text = await withReadOnlyDatabase(options.db, (db, alive) => {
-        loadSession(db, id, options.db, alive);
-        if (options.format === 'json') return `${JSON.stringify(dumpSession(db, id, schemaVersion()))}\n`;
-        const series = sessionSeries(db, id);
-        return toCsv({ t: series.t, columns: Object.fromEntries(MEMORY_TYPES.map((t) => [t, series.committed[t]])) });
+      // Streamed from SQLite to the output as the rows come.
+      await withReadOnlyDatabase(options.db, (db, alive) => {
+        const session = loadSession(db, id, options.db, alive);
+        const text = options.format === 'json' ? dumpSession(db, session, schemaVersion()) : csvLines(MEMORY_TYPES, tickSums(db, id, committedColumns(MEMORY_TYPES)));
+        return writeStreamed(text, options.output);
       });
-      if (options.output === undefined) process.stdout.write(text);
-      else writeOutputFile(options.output, text);
     });
 }
 
@@ -312,7 +316,7 @@ export function showCommand(): Command {
       const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
         const values = series.committed[type];
         const finding = findings.find((f) => f.type === type)!;
-        return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? Math.max(...values) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
+        return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? values.reduce((a, b) => Math.max(a, b)) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
       }));
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ session, samples, durationSeconds, restarts, types })}\n`);

@@ -110,12 +110,13 @@ test('--name: one match is watched, several are listed unless --all, a "/" match
 
   const missing = await runCli(['watch', '--name', 'no-such-program-xyz', '--duration', '1s', '--db', db]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^leakwatch: no process is matching 'no-such-program-xyz'$/m);
+  assert.match(missing.stderr, /^leakwatch: no process matches 'no-such-program-xyz' \(add --follow to wait for one\)$/m);
   for (const [args, message] of [
     [['watch', '1', '--follow'], /--follow needs --name or --pidfile/],
     [['watch', '1', '--name', name], /exactly one target/],
     [['watch', '--all', '--pidfile', 'x'], /--all goes with --name/],
     [['run', '--follow', '--', 'true'], /unknown option '--follow'/],
+    [['watch', '--pidfile', path.join(dir, 'none.pid'), '--duration', '1s'], /none\.pid names no running process/],
   ] as const) {
     const result = await runCli([...args, '--db', db]);
     assert.equal(result.code, 2, result.stderr);

@@ -11,7 +11,7 @@ import { LeakwatchError, ProcessGoneError } from '../errors.js';
 import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
 import { startTicker, type Schedule } from './schedule.js';
-import { describeSelector, findTargets, type TargetSelector } from './targets.js';
+import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
 
 export interface WatchSpec {
   targets: TargetSelector;
@@ -137,7 +137,8 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   };
   // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
   discover(!spec.follow);
-  if (targets.size === 0 && !spec.follow) throw new LeakwatchError(`no process is ${describeSelector(spec.targets).replace(/^(every process|the process) /, '')}`);
+  // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
+  if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
 
   let writer: SessionWriter | undefined;
   const startSession = (first: Snapshot): SessionWriter => {

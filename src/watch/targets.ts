@@ -25,6 +25,13 @@ export function describeSelector(selector: TargetSelector): string {
   }
 }
 
+/** Why a watch that does not wait (no --follow) has nothing to watch. */
+export function noTargetMessage(selector: Exclude<TargetSelector, { kind: 'pid' }>): string {
+  return selector.kind === 'name'
+    ? `no process matches '${selector.pattern}' (add --follow to wait for one)`
+    : `${selector.file} names no running process (missing, no pid, or its process is gone; add --follow to wait for one)`;
+}
+
 /** `redis-*`, `python?`: shell-style glob, anchored, case-sensitive like process names. */
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');

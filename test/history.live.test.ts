@@ -56,7 +56,7 @@ test('sessions lists newest first, filters by label glob and age, and prints JSO
   assert.equal(csv[0], 'id,label,command,startedAt,endedAt,endReason,samples,restarts,alerts');
   assert.match(csv.find((l) => l.startsWith(`${ids.leak},`))!, /^\d+,"nightly-42","[^"]*leaker heap",\d+,\d+,duration,\d+,0,"heap:leak"$/);
   const table = await runCli(['sessions', '--db', db]);
-  assert.match(table.stdout, /^ID +LABEL +STARTED \(UTC\) +DURATION +SAMPLES +END +ALERTS +COMMAND/);
+  assert.match(table.stdout, /^ID +LABEL +STARTED \(UTC\) +DURATION +SAMPLES +RESTARTS +END +ALERTS +COMMAND/);
   assert.match(table.stdout, /nightly-42 .* duration +heap leak/);
 });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runCli } from './helpers/cli.js';
-import { buildCTarget } from './helpers/targets.js';
+import { buildCTarget, startRestartingLeaker } from './helpers/targets.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-report-'));
 const db = path.join(dir, 'report.db');
@@ -19,23 +19,27 @@ const db = path.join(dir, 'report.db');
 const hostilePath = path.join(dir, '<img\fsrc=x\fonerror=window.__pwned=1>.bin');
 const hostileArgument = '</script><script>window.__pwned=2</script>';
 let browser: Browser;
-const reports: Record<'leak' | 'hostile', string> = { leak: '', hostile: '' };
-const sessions: Record<'leak' | 'hostile', number> = { leak: 0, hostile: 0 };
+const reports: Record<'leak' | 'hostile' | 'restarts', string> = { leak: '', hostile: '', restarts: '' };
+const sessions: Record<'leak' | 'hostile' | 'restarts', number> = { leak: 0, hostile: 0, restarts: 0 };
 
-async function record(args: string[]): Promise<number> {
-  const run = await runCli(['run', '--every', '200ms', '--db', db, '--json', ...args], { timeoutMs: 120_000 });
+async function record(args: string[], command: 'run' | 'watch' = 'run'): Promise<number> {
+  const run = await runCli([command, '--every', '200ms', '--db', db, '--json', ...args], { timeoutMs: 120_000 });
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!).session;
 }
 
 before(async () => {
   const leaker = buildCTarget('leaker');
-  const [leak, hostile] = await Promise.all([
+  // A leaker that crashes after 80 of its ticks (~8 s) and is restarted by a watchdog, followed by its pid file.
+  const pidfile = path.join(dir, 'restarting.pid');
+  const watchdog = await startRestartingLeaker(pidfile, 'heap', 80);
+  const [leak, hostile, restarts] = await Promise.all([
     record(['--duration', '35s', '--', leaker, 'heap']),
     record(['--duration', '35s', '--', leaker, 'mapfile', hostilePath, hostileArgument]),
+    record(['--pidfile', pidfile, '--follow', '--duration', '20s'], 'watch').finally(() => watchdog.kill('SIGTERM')),
   ]);
-  Object.assign(sessions, { leak, hostile });
-  for (const [name, session] of [['leak', leak], ['hostile', hostile]] as const) {
+  Object.assign(sessions, { leak, hostile, restarts });
+  for (const [name, session] of [['leak', leak], ['hostile', hostile], ['restarts', restarts]] as const) {
     reports[name] = path.join(dir, `${name}.html`);
     const result = await runCli(['report', String(session), '--db', db, '-o', reports[name]]);
     assert.equal(result.code, 0, result.stderr);
@@ -104,6 +108,27 @@ test('hostile file names and command lines render as text, never run', async () 
   assert.ok(command!.includes(hostileArgument), command!);
   const regions = await page.textContent('#regions');
   assert.ok(regions!.includes(path.basename(hostilePath)), 'the mapped file is listed by its (hostile) name');
+  await page.close();
+});
+
+test('restarts are marked on every chart\'s time axis and listed in the facts', async () => {
+  const { page, errors } = await open(reports.restarts);
+  assert.deepEqual(errors, []);
+  const facts = await page.textContent('table.facts');
+  const listed = /Restarts(\d+), at ((?:\d+:\d\d:\d\d(?:, )?)+)/.exec(facts!);
+  assert.ok(listed, facts!);
+  const count = Number(listed[1]);
+  assert.ok(count >= 1, `${count} restarts`);
+  // Every chart carries one 'restart' dataset with a vertical segment per restart, drawn from the restart's time.
+  const marks = await page.evaluate(() => {
+    const charts = Object.values((window as unknown as { Chart: { instances: Record<string, { data: { datasets: { label: string; data: { x: number; y: number | null }[] }[] } }> } }).Chart.instances);
+    return charts.map((chart) => chart.data.datasets.find((d) => d.label === 'restart')?.data.filter((p) => p.y !== null).map((p) => p.x));
+  });
+  assert.equal(marks.length, 6);
+  for (const xs of marks) {
+    assert.ok(xs, 'a restart dataset on every chart');
+    assert.equal(xs.length, 2 * count);
+  }
   await page.close();
 });
 

@@ -7,12 +7,12 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';
+import { buildCTarget, repoRoot, startAllocTarget, startRestartingLeaker } from './helpers/targets.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-soak-'));
 const started: ChildProcess[] = [];
@@ -33,8 +33,8 @@ function query<T>(dbPath: string, sql: string): T[] {
   }
 }
 
-function spawnTracked(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const child = spawn(file, args, { stdio: 'ignore', env });
+function spawnTracked(file: string, args: string[]): ChildProcess {
+  const child = spawn(file, args, { stdio: 'ignore' });
   started.push(child);
   return child;
 }
@@ -68,9 +68,7 @@ interface Restarting {
 /** Records the restarting program; started at once, so the other tests run meanwhile. */
 async function recordRestarts(): Promise<Restarting> {
   const pidfile = path.join(dir, 'leaker.pid');
-  spawnTracked(process.execPath, [path.join(repoRoot(), 'test', 'targets', 'supervisor.mjs'), pidfile, buildCTarget('leaker'), 'heap'],
-    { ...process.env, LEAKER_TICKS: String(LIFE_TICKS) });
-  await until('the pid file', () => existsSync(pidfile));
+  started.push(await startRestartingLeaker(pidfile, 'heap', LIFE_TICKS));
   const db = path.join(dir, 'restarts.db');
   const watch = await runCli(['watch', '--pidfile', pidfile, '--follow', '--every', '250ms', '--duration', '75s', '--db', db, '--json'], { timeoutMs: 150_000 });
   assert.equal(watch.code, 0, watch.stderr);

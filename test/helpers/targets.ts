@@ -235,3 +235,21 @@ async function startTarget(file: string, args: string[], uid?: number): Promise<
 
   return { pid: ready.pid as number, send, stop, child, exited };
 }
+
+/**
+ * The leaker under a watchdog (test/targets/supervisor.mjs): it runs `leaker <mode>`, which exits after `lifeTicks`
+ * of its own ticks (a crash, counted, not timed), starts it again, and writes each life's pid to `pidfile`.
+ * Resolves once the first pid is written.
+ */
+export async function startRestartingLeaker(pidfile: string, mode: string, lifeTicks: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'test', 'targets', 'supervisor.mjs'), pidfile, buildCTarget('leaker'), mode], {
+    stdio: 'ignore',
+    env: { ...process.env, LEAKER_TICKS: String(lifeTicks) },
+  });
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(pidfile)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the watchdog wrote no pid file ${pidfile}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}

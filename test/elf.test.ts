@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { imageEnd, parseLoadSegments, type LoadSegment } from '../src/collector/linux/elf.js';
+import { imageEnd, parseLoadSegments } from '../src/collector/linux/elf.js';
+import { readelfLoads } from './helpers/readelf.js';
 
 const PAGE = 4096;
 const fromBuffer = (file: Uint8Array) => (offset: number, length: number) => file.subarray(offset, offset + length);
-
-/** The LOAD lines of `readelf -lW`: an independent reading of the same file. */
-function readelfLoads(path: string): LoadSegment[] {
-  const out = spawnSync('readelf', ['-lW', path], { encoding: 'utf8' });
-  assert.equal(out.status, 0, out.stderr);
-  return out.stdout.split('\n').filter((l) => /^\s+LOAD\s/.test(l)).map((line) => {
-    const [, offset, vaddr, , filesz, memsz, ...flags] = line.trim().split(/\s+/);
-    return { offset: Number(offset), vaddr: Number(vaddr), filesz: Number(filesz), memsz: Number(memsz), writable: flags.includes('RW') };
-  });
-}
 
 /** A hand-made ELF64 file: header, then program headers of (type, flags, offset, vaddr, filesz, memsz). */
 function elf(segments: [type: number, flags: number, offset: number, vaddr: number, filesz: number, memsz: number][], options: { little?: boolean; elfClass?: number } = {}): Buffer {

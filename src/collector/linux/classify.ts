@@ -142,14 +142,23 @@ export function classifyMappings(input: ClassifyInput): Region[] {
   markThreadStacks(mappings, threads, result);
 
   const allocator = otherAllocator(mappings);
-  return mappings.flatMap((m, i) => {
+  const regions: Region[] = [];
+  mappings.forEach((m, i) => {
     const bssEnd = bssEnds.get(i);
     const from = bssEnd ?? m.start;
-    const head: Piece[] = bssEnd === undefined ? [] : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }];
     const classified = result[i];
     const rest = classified ? [{ start: from, end: m.end, ...classified }] : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
-    return regionsOf(m, [...head, ...rest]);
+    if (bssEnd === undefined && rest.length === 1) {
+      regions.push(regionOf(m, rest[0], undefined, true));
+      return;
+    }
+    const pieces: Piece[] = bssEnd === undefined ? rest : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }, ...rest];
+    // smaps counts per mapping and cannot say which piece holds which pages: a mapping cut into pieces keeps all its
+    // working-set numbers on its largest piece and the others show 0, so every total stays the kernel's own sum.
+    const largest = pieces.reduce((best, p) => (p.end - p.start > best.end - best.start ? p : best));
+    for (const piece of pieces) regions.push(regionOf(m, piece, piece, piece === largest));
   });
+  return regions;
 }
 
 /**
@@ -187,27 +196,21 @@ function otherAllocator(mappings: Mapping[]): string | undefined {
 const NO_USAGE: RegionUsage = { private: 0, totalWs: 0, privateWs: 0, shareableWs: 0, sharedWs: 0, lockedWs: 0 };
 const hexAddress = (address: number) => address.toString(16).padStart(8, '0');
 
-/**
- * The regions of one mapping. smaps counts per mapping and the kernel cannot say which piece holds which pages, so
- * a mapping cut into pieces keeps all its working-set numbers on its largest piece and the others show 0: every
- * total stays the kernel's own sum (sizes and committed bytes are each piece's own).
- */
-function regionsOf(m: Mapping, pieces: Piece[]): Region[] {
-  const whole = pieces.length === 1;
-  const largest = pieces.reduce((best, p) => (p.end - p.start > best.end - best.start ? p : best));
-  return pieces.map(({ start, end, ...classified }, k) => {
-    const size = whole ? m.size : end - start;
-    return {
-      start: whole ? m.startHex : hexAddress(start),
-      end: whole ? m.endHex : hexAddress(end),
-      ...classified,
-      protection: m.perms,
-      size,
-      // Reserved (---) address space is not charged against the commit limit; everything else may be.
-      committed: isReservation(m) ? 0 : size,
-      ...(m.counters === undefined ? {} : pieces[k] === largest ? usageOf(m.counters) : NO_USAGE),
-    };
-  });
+/** A region: a whole mapping, or a piece of it (with the mapping's working-set numbers when `counted`, else 0). */
+function regionOf(m: Mapping, c: Classified, piece: Piece | undefined, counted: boolean): Region {
+  const size = piece ? piece.end - piece.start : m.size;
+  const region: Region = {
+    start: piece ? hexAddress(piece.start) : m.startHex,
+    end: piece ? hexAddress(piece.end) : m.endHex,
+    type: c.type,
+    details: c.details,
+    method: c.method,
+    protection: m.perms,
+    size,
+    // Reserved (---) address space is not charged against the commit limit; everything else may be.
+    committed: isReservation(m) ? 0 : size,
+  };
+  return m.counters ? Object.assign(region, counted ? usageOf(m.counters) : NO_USAGE) : region;
 }
 
 /**

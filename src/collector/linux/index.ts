@@ -238,8 +238,9 @@ function firstAbove(sorted: number[], value: number): number {
 class ChunkFinder {
   /** 'refused' when the last sample that needed to read could not open /proc/PID/mem. */
   status: 'read' | 'refused' = 'read';
-  private known = new Map<string, ChunkRun[]>();
-  private seen = new Map<string, ChunkRun[]>();
+  /** What each range held, by its start (numbers: no key string to build for every mapping, every tick). */
+  private known = new Map<number, { end: number; runs: ChunkRun[] }>();
+  private seen = new Map<number, { end: number; runs: ChunkRun[] }>();
   /** Where the last sample saw mappings and runs begin; sorted into `hints` when a sample first needs them. */
   private lastStarts: number[] = [];
   private hints: number[] | undefined;
@@ -249,11 +250,11 @@ class ChunkFinder {
   constructor(private readonly pid: number) {}
 
   mmappedChunks = (start: number, end: number, mapping: Mapping): ChunkRun[] => {
-    const key = `${start}-${end}`;
+    const known = this.known.get(start);
     const c = mapping.counters;
     // Memory never written holds no header, and reading it would map a page into the target.
-    const runs = this.known.get(key) ?? (c && c.rss + c.swap === 0 ? [] : this.read(start, end));
-    if (runs) this.seen.set(key, runs);
+    const runs = known?.end === end ? known.runs : c && c.rss + c.swap === 0 ? [] : this.read(start, end);
+    if (runs) this.seen.set(start, { end, runs });
     return runs ?? [];
   };
 
@@ -264,7 +265,7 @@ class ChunkFinder {
     this.known = this.seen;
     this.seen = new Map();
     this.lastStarts = mappings.map((m) => m.start);
-    for (const runs of this.known.values()) for (const run of runs) this.lastStarts.push(run.start);
+    for (const { runs } of this.known.values()) for (const run of runs) this.lastStarts.push(run.start);
     this.hints = undefined;
   }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { procMem } from '../test/helpers/refuse-proc-mem.js';
 import { linuxCollector } from '../src/collector/linux/index.js';
-import { startAllocTarget } from '../test/helpers/targets.js';
+import { startBenchTarget } from './bench-target.js';
 
 const ROUNDS = 200;
 
@@ -38,11 +38,8 @@ async function timeRefused(fn: () => unknown): Promise<number> {
 }
 
 procMem.refused = false;
-const target = await startAllocTarget();
+const target = await startBenchTarget();
 try {
-  await target.send('many 1000');
-  await target.send(`malloc ${64 * 1024 * 1024}`);
-  await target.send(`big 24 ${3 * 1024 * 1024}`);
   const pid = target.pid;
   const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').filter(Boolean);
   const anonymousRw = maps.filter((line) => / rw-p 00000000 00:00 0 *$/.test(line)).length;

@@ -13,7 +13,7 @@ import { linuxCollector } from '../src/collector/linux/index.js';
 import type { ProcessProbe } from '../src/collector/types.js';
 import { openForWrite, type Db } from '../src/db/open.js';
 import { SessionWriter } from '../src/db/store.js';
-import { startAllocTarget } from '../test/helpers/targets.js';
+import { startBenchTarget } from './bench-target.js';
 
 const TICKS = 1000;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
@@ -51,11 +51,8 @@ function tick(w: Watcher, seq: number, usage: boolean): void {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-bench-'));
-const target = await startAllocTarget();
+const target = await startBenchTarget();
 try {
-  await target.send('many 1000');
-  await target.send(`malloc ${64 * 1024 * 1024}`);
-  await target.send(`big 24 ${3 * 1024 * 1024}`);
   const pid = target.pid;
   const [reads, refused] = [watcher(dir, pid, false), watcher(dir, pid, true)];
   const raw = { maps: [] as number[], smaps: [] as number[] };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyMappings, type ClassifyInput } from '../src/collector/linux/classify.js';
+import { classifyMappings, shareOut, type ClassifyInput } from '../src/collector/linux/classify.js';
 import type { ChunkRun } from '../src/collector/linux/glibc-chunks.js';
 import { parseMaps, parseSmaps, type Mapping } from '../src/collector/linux/procfs.js';
 import { freeGaps, summarize } from '../src/collector/summary.js';
@@ -34,9 +34,10 @@ const byStart = (regions: ReturnType<typeof classifyMappings>) => new Map(region
 
 // What the ELF files of MAPS say: each image's .bss ends where the anonymous mapping after its data does.
 const IMAGE_ENDS = new Map([[0x55d0c8a02000, 0x55d0c8a05000], [0x7f4000100000, 0x7f4000111000]]);
-const reads: Pick<ClassifyInput, 'imageEnd' | 'mmappedChunks'> = {
+const reads: Pick<ClassifyInput, 'imageEnd' | 'mmappedChunks' | 'residentPages'> = {
   imageEnd: (data) => IMAGE_ENDS.get(data.start) ?? 'not in this test',
   mmappedChunks: () => [],
+  residentPages: () => undefined,
 };
 
 test('every kind of mapping lands in its type when thread stack pointers are known', () => {
@@ -187,13 +188,13 @@ function assertCutsAddUp(regions: ReturnType<typeof classifyMappings>, mapping: 
 
 test('an image is its own pages: the .bss ends where the ELF file says, what the kernel merged after it is Private', () => {
   const mappings = parseSmaps(BSS_SMAPS);
-  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], imageEnd: () => 0x55d0c8a05000, mmappedChunks: () => [] });
+  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, imageEnd: () => 0x55d0c8a05000, residentPages: () => [0, 2050] });
   const [bss, rest] = assertCutsAddUp(regions, mappings[2]);
   assert.deepEqual([bss.start, bss.end, bss.type, bss.details, bss.method], ['55d0c8a03000', '55d0c8a05000', 'image', '/opt/app/server (.bss)', 'exact']);
   assert.deepEqual([rest.start, rest.end, rest.type, rest.details, rest.method], ['55d0c8a05000', '55d0c9205000', 'private', '', 'exact']);
-  // smaps cannot tell which piece holds the pages: the mapping's numbers stay on its largest piece.
-  assert.equal(rest.totalWs, 8200 * 1024);
-  assert.equal(bss.totalWs, 0);
+  // smaps counts per mapping: its numbers go to the pieces by their resident pages (pagemap: the .bss untouched).
+  assert.deepEqual([bss.totalWs, bss.privateWs, bss.private, bss.lockedWs], [0, 0, 0, 0]);
+  assert.deepEqual([rest.totalWs, rest.privateWs, rest.private, rest.lockedWs], [8200 * 1024, 8200 * 1024, 8200 * 1024, 40 * 1024]);
   // The per-type totals still are the kernel's sums over the mappings.
   const summary = summarize(regions, undefined, { size: 0, blocks: 0, largest: 0 });
   assert.equal(summary.total.totalWs, (4 + 4 + 8200) * 1024);
@@ -203,13 +204,13 @@ test('an image is its own pages: the .bss ends where the ELF file says, what the
 
 test('a .bss that fits in the data page has no pages of its own: anonymous memory right after the data is not the image', () => {
   const mappings = parseSmaps(BSS_SMAPS);
-  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], imageEnd: () => 0x55d0c8a03000, mmappedChunks: () => [] });
+  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, imageEnd: () => 0x55d0c8a03000 });
   assert.deepEqual(regions.map((r) => r.type), ['image', 'image', 'private']);
   assert.equal(regions[2].size, mappings[2].size);
 });
 
 test('an ELF file that cannot be read keeps the layout guess for its .bss, marked heuristic, saying why', () => {
-  const regions = classifyMappings({ mappings: parseSmaps(BSS_SMAPS), threads: [], managedRanges: [], imageEnd: () => 'the file is deleted', mmappedChunks: () => [] });
+  const regions = classifyMappings({ mappings: parseSmaps(BSS_SMAPS), threads: [], managedRanges: [], ...reads, imageEnd: () => 'the file is deleted' });
   assert.deepEqual([regions[2].type, regions[2].details, regions[2].method], ['image', '/opt/app/server (.bss, not bounded: the file is deleted)', 'heuristic']);
 });
 
@@ -218,7 +219,7 @@ test('a brk heap that starts right at the .bss (no address randomization): the .
 55d0c8a02000-55d0c8a03000 rw-p 00002000 fe:00 100 /opt/app/server
 55d0c8a03000-55d0c8b00000 rw-p 00000000 00:00 0 [heap]
 `);
-  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], imageEnd: () => 0x55d0c8a05000, mmappedChunks: () => [] });
+  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, imageEnd: () => 0x55d0c8a05000 });
   assert.deepEqual(regions.slice(2).map((r) => [r.start, r.end, r.type, r.details]), [
     ['55d0c8a03000', '55d0c8a05000', 'image', '/opt/app/server (.bss)'],
     ['55d0c8a05000', '55d0c8b00000', 'heap', '[heap]'],
@@ -233,7 +234,7 @@ test('glibc\'s mmapped chunks are Heap, exact; the memory merged around them sta
     mappings,
     threads: undefined,
     managedRanges: [],
-    imageEnd: reads.imageEnd,
+    ...reads,
     mmappedChunks: (start, end) => {
       asked.push([start, end]);
       return runs.get(start) ?? [];
@@ -254,21 +255,39 @@ test('glibc\'s mmapped chunks are Heap, exact; the memory merged around them sta
   assert.equal(summary.total.size, mappings.reduce((sum, m) => sum + m.size, 0));
 });
 
-test('a mapping cut around chunks keeps its smaps numbers whole, on its largest piece', () => {
+test('a mapping cut around chunks shares its smaps numbers by the pieces\' resident pages, by their sizes without pagemap', () => {
   const mappings = parseSmaps(`7f3200000000-7f3200403000 rw-p 00000000 00:00 0 
-Rss:              4108 kB
-Anonymous:        4108 kB
-Private_Dirty:    4108 kB
+Rss:              1032 kB
+Anonymous:        1032 kB
+Private_Dirty:    1032 kB
 `);
-  const regions = classifyMappings({
-    mappings, threads: [], managedRanges: [], ...reads,
-    mmappedChunks: (start) => [{ start, end: start + 0x400000, count: 1 }],
+  const cut = { mmappedChunks: (start: number) => [{ start, end: start + 0x400000, count: 1 }] };
+  const asked: { start: number; end: number }[][] = [];
+  const measured = classifyMappings({
+    mappings, threads: [], managedRanges: [], ...reads, ...cut,
+    residentPages: (ranges) => {
+      asked.push(ranges.map(({ start, end }) => ({ start, end })));
+      return [256, 2]; // 1 MiB of the 4 MiB chunk touched, two of the three pages after it
+    },
   });
-  const [chunk, tail] = assertCutsAddUp(regions, mappings[0]);
+  assert.deepEqual(asked, [[{ start: 0x7f3200000000, end: 0x7f3200400000 }, { start: 0x7f3200400000, end: 0x7f3200403000 }]]);
+  const [chunk, tail] = assertCutsAddUp(measured, mappings[0]);
   assert.equal(chunk.type, 'heap');
-  assert.equal(chunk.privateWs, 4108 * 1024);
-  assert.equal(tail.privateWs, 0);
+  assert.deepEqual([chunk.privateWs, tail.privateWs], [1024 * 1024, 8 * 1024]);
+  // Without pagemap, by size: 4096 / 4108 of 1032 kB, rounded to whole kB.
+  const bySize = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, ...cut });
+  const [chunkBySize, tailBySize] = assertCutsAddUp(bySize, mappings[0]);
+  assert.deepEqual([chunkBySize.privateWs, tailBySize.privateWs], [1029 * 1024, 3 * 1024]);
   for (const column of TOTAL_COLUMNS.filter((c) => c !== 'blocks' && c !== 'largest')) assert.equal(typeof tail[column], 'number', column);
+});
+
+test('shareOut: whole kB in proportion, the leftover to the largest remainders, exact sums, nothing for weight 0', () => {
+  assert.deepEqual(shareOut(10 * 1024, [1, 1, 1]), [4, 3, 3].map((kB) => kB * 1024));
+  assert.deepEqual(shareOut(10 * 1024, [0, 1, 2]), [0, 3, 7].map((kB) => kB * 1024));
+  assert.deepEqual(shareOut(0, [5, 7]), [0, 0]);
+  const shares = shareOut(123_456 * 1024, [3, 0, 17, 1, 9]);
+  assert.equal(shares.reduce((a, b) => a + b, 0), 123_456 * 1024);
+  assert.equal(shares[1], 0);
 });
 
 test('a process that uses jemalloc: anonymous memory stays Private, marked heuristic, and says why', () => {

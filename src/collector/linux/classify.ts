@@ -34,6 +34,8 @@ export interface ClassifyInput {
   imageEnd: (data: Mapping) => number | string;
   /** glibc's mmapped chunks in [start, end) of an anonymous rw-p mapping, read from the process's memory. */
   mmappedChunks: (start: number, end: number, mapping: Mapping) => ChunkRun[];
+  /** Pages in RAM or swap in each range (of a mapping cut into pieces); undefined when that cannot be read. */
+  residentPages: (ranges: { start: number; end: number }[]) => number[] | undefined;
 }
 
 // glibc's HEAP_MAX_SIZE on 64-bit: each non-main arena heap is a reservation of exactly this size, aligned to it.
@@ -148,15 +150,14 @@ export function classifyMappings(input: ClassifyInput): Region[] {
     const from = bssEnd ?? m.start;
     const classified = result[i];
     const rest = classified ? [{ start: from, end: m.end, ...classified }] : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
+    const c = m.counters;
     if (bssEnd === undefined && rest.length === 1) {
-      regions.push(regionOf(m, rest[0], undefined, true));
+      regions.push(regionOf(m, rest[0], undefined, c && usageOf(c)));
       return;
     }
     const pieces: Piece[] = bssEnd === undefined ? rest : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }, ...rest];
-    // smaps counts per mapping and cannot say which piece holds which pages: a mapping cut into pieces keeps all its
-    // working-set numbers on its largest piece and the others show 0, so every total stays the kernel's own sum.
-    const largest = pieces.reduce((best, p) => (p.end - p.start > best.end - best.start ? p : best));
-    for (const piece of pieces) regions.push(regionOf(m, piece, piece, piece === largest));
+    const usage = c && cutUsage(c, pieces, c.rss + c.swap > 0 ? input.residentPages(pieces) : undefined);
+    pieces.forEach((piece, k) => regions.push(regionOf(m, piece, piece, usage?.[k])));
   });
   return regions;
 }
@@ -193,11 +194,51 @@ function otherAllocator(mappings: Mapping[]): string | undefined {
   return undefined;
 }
 
-const NO_USAGE: RegionUsage = { private: 0, totalWs: 0, privateWs: 0, shareableWs: 0, sharedWs: 0, lockedWs: 0 };
 const hexAddress = (address: number) => address.toString(16).padStart(8, '0');
 
-/** A region: a whole mapping, or a piece of it (with the mapping's working-set numbers when `counted`, else 0). */
-function regionOf(m: Mapping, c: Classified, piece: Piece | undefined, counted: boolean): Region {
+/**
+ * The working-set numbers of the pieces of a cut mapping. smaps counts per mapping: each counter is shared out in
+ * proportion to the pieces' resident pages (from pagemap; in proportion to their sizes when that cannot be read),
+ * so the pieces add up to the mapping's counters exactly.
+ */
+function cutUsage(c: SmapsCounters, pieces: Piece[], resident: number[] | undefined): RegionUsage[] {
+  const weights = resident?.some((pages) => pages > 0) ? resident : pieces.map((p) => p.end - p.start);
+  const privateWs = shareOut(c.anonymous, weights);
+  const shareableWs = shareOut(c.rss - c.anonymous, weights);
+  const privateBytes = shareOut(c.privateClean + c.privateDirty, weights);
+  const sharedWs = shareOut(c.sharedClean + c.sharedDirty, weights);
+  const lockedWs = shareOut(c.locked, weights);
+  return pieces.map((_, k) => ({
+    private: privateBytes[k],
+    totalWs: privateWs[k] + shareableWs[k],
+    privateWs: privateWs[k],
+    shareableWs: shareableWs[k],
+    sharedWs: sharedWs[k],
+    lockedWs: lockedWs[k],
+  }));
+}
+
+/**
+ * Shares `total` bytes out in proportion to `weights`, in whole kB (smaps' unit), the leftover kB to the largest
+ * remainders: the shares add up to `total` exactly, and a piece of weight 0 gets 0.
+ */
+export function shareOut(total: number, weights: number[]): number[] {
+  const units = total / 1024;
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (units * w) / sum);
+  const shares = exact.map(Math.floor);
+  let left = units - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = weights.map((_, k) => k).sort((a, b) => exact[b] - shares[b] - (exact[a] - shares[a]));
+  for (const k of byRemainder) {
+    if (left <= 0) break;
+    shares[k]++;
+    left--;
+  }
+  return shares.map((kB) => kB * 1024);
+}
+
+/** A region: a whole mapping, or a piece of it, with its working-set numbers when smaps was read. */
+function regionOf(m: Mapping, c: Classified, piece: Piece | undefined, usage: RegionUsage | undefined): Region {
   const size = piece ? piece.end - piece.start : m.size;
   const region: Region = {
     start: piece ? hexAddress(piece.start) : m.startHex,
@@ -210,7 +251,7 @@ function regionOf(m: Mapping, c: Classified, piece: Piece | undefined, counted: 
     // Reserved (---) address space is not charged against the commit limit; everything else may be.
     committed: isReservation(m) ? 0 : size,
   };
-  return m.counters ? Object.assign(region, counted ? usageOf(m.counters) : NO_USAGE) : region;
+  return usage ? Object.assign(region, usage) : region;
 }
 
 /**

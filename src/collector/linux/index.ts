@@ -16,6 +16,7 @@ import { CHUNK_HEADER_BYTES, findChunkRuns, type ChunkRun } from './glibc-chunks
 import { findJavaHeap, isPerfdataMapping } from './jvm.js';
 import { memoryLimit } from './limits.js';
 import {
+  countResidentPages,
   deviceNumber,
   parseAuxvPageSize,
   parseBootTime,
@@ -216,6 +217,37 @@ class ImageBounds {
   }
 }
 
+// Pagemap entries read at a time (8 bytes each: 64 KiB, 32 MiB of address space).
+const PAGEMAP_CHUNK_PAGES = 8192;
+const pagemapBuffer = Buffer.allocUnsafe(PAGEMAP_CHUNK_PAGES * 8);
+
+/**
+ * Pages in RAM or swap in each range, from /proc/PID/pagemap (readable wherever smaps is); undefined when it cannot
+ * be read. Like smaps it walks the page tables, but only over the ranges asked for: the mappings cut into pieces.
+ */
+function residentPages(pid: number, ranges: { start: number; end: number }[]): number[] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/pagemap`, 'r');
+  } catch (error) {
+    if (failureOf(error)) return undefined;
+    throw error;
+  }
+  try {
+    const page = pageSize();
+    return ranges.map(({ start, end }) => {
+      let pages = 0;
+      for (let at = start; at < end; at += PAGEMAP_CHUNK_PAGES * page) {
+        const count = Math.min(PAGEMAP_CHUNK_PAGES, (end - at) / page);
+        pages += countResidentPages(pagemapBuffer.subarray(0, readSync(fd, pagemapBuffer, 0, count * 8, (at / page) * 8)));
+      }
+      return pages;
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The index of the first element of a sorted array that is greater than `value`. */
 function firstAbove(sorted: number[], value: number): number {
   let lo = 0;
@@ -338,13 +370,14 @@ class LinuxProbe implements ProcessProbe {
     this.rememberFlags(mappings, usage);
     this.javaHeap = findJavaHeap(pid, mappings) ?? (mappings.some(isPerfdataMapping) ? this.javaHeap : undefined);
     const javaHeap = this.javaHeap;
-    // Reads ELF headers and the target's memory, so before the closing stat check.
+    // Reads ELF headers, the target's memory and its pagemap, so before the closing stat check.
     const regions = classifyMappings({
       mappings,
       threads,
       managedRanges: javaHeap ? [javaHeap] : [],
       imageEnd: this.images.imageEnd,
       mmappedChunks: this.chunks.mmappedChunks,
+      residentPages: (ranges) => residentPages(pid, ranges),
     });
     this.images.finish();
     this.chunks.finish(mappings);

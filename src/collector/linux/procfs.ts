@@ -232,3 +232,16 @@ export function parseAuxvPageSize(auxv: Uint8Array): number | undefined {
   }
   return undefined;
 }
+
+// /proc/PID/pagemap: one u64 per page; bit 63 = in RAM, bit 62 = swapped out (the high u32's top two bits).
+const PAGEMAP_IN_RAM_OR_SWAP = 0xc0000000;
+
+/** How many of the pages these pagemap entries describe are in RAM or in swap (64-bit little-endian). */
+export function countResidentPages(entries: Uint8Array): number {
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  let pages = 0;
+  for (let at = 0; at + 8 <= entries.byteLength; at += 8) {
+    if ((view.getUint32(at + 4, true) & PAGEMAP_IN_RAM_OR_SWAP) !== 0) pages++;
+  }
+  return pages;
+}

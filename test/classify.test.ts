@@ -34,10 +34,10 @@ const byStart = (regions: ReturnType<typeof classifyMappings>) => new Map(region
 
 // What the ELF files of MAPS say: each image's .bss ends where the anonymous mapping after its data does.
 const IMAGE_ENDS = new Map([[0x55d0c8a02000, 0x55d0c8a05000], [0x7f4000100000, 0x7f4000111000]]);
-const reads: Pick<ClassifyInput, 'imageEnd' | 'mmappedChunks' | 'residentPages'> = {
+const reads: Pick<ClassifyInput, 'imageEnd' | 'mmappedChunks' | 'residentBytes'> = {
   imageEnd: (data) => IMAGE_ENDS.get(data.start) ?? 'not in this test',
   mmappedChunks: () => [],
-  residentPages: () => undefined,
+  residentBytes: () => undefined,
 };
 
 test('every kind of mapping lands in its type when thread stack pointers are known', () => {
@@ -188,11 +188,11 @@ function assertCutsAddUp(regions: ReturnType<typeof classifyMappings>, mapping: 
 
 test('an image is its own pages: the .bss ends where the ELF file says, what the kernel merged after it is Private', () => {
   const mappings = parseSmaps(BSS_SMAPS);
-  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, imageEnd: () => 0x55d0c8a05000, residentPages: () => [0, 2050] });
+  const regions = classifyMappings({ mappings, threads: [], managedRanges: [], ...reads, imageEnd: () => 0x55d0c8a05000, residentBytes: () => [0] });
   const [bss, rest] = assertCutsAddUp(regions, mappings[2]);
   assert.deepEqual([bss.start, bss.end, bss.type, bss.details, bss.method], ['55d0c8a03000', '55d0c8a05000', 'image', '/opt/app/server (.bss)', 'exact']);
   assert.deepEqual([rest.start, rest.end, rest.type, rest.details, rest.method], ['55d0c8a05000', '55d0c9205000', 'private', '', 'exact']);
-  // smaps counts per mapping: its numbers go to the pieces by their resident pages (pagemap: the .bss untouched).
+  // smaps counts per mapping: its numbers go to the pieces by their resident bytes (pagemap: the .bss untouched).
   assert.deepEqual([bss.totalWs, bss.privateWs, bss.private, bss.lockedWs], [0, 0, 0, 0]);
   assert.deepEqual([rest.totalWs, rest.privateWs, rest.private, rest.lockedWs], [8200 * 1024, 8200 * 1024, 8200 * 1024, 40 * 1024]);
   // The per-type totals still are the kernel's sums over the mappings.
@@ -255,7 +255,7 @@ test('glibc\'s mmapped chunks are Heap, exact; the memory merged around them sta
   assert.equal(summary.total.size, mappings.reduce((sum, m) => sum + m.size, 0));
 });
 
-test('a mapping cut around chunks shares its smaps numbers by the pieces\' resident pages, by their sizes without pagemap', () => {
+test('a mapping cut around chunks shares its smaps numbers by the pieces\' resident bytes, by their sizes without pagemap', () => {
   const mappings = parseSmaps(`7f3200000000-7f3200403000 rw-p 00000000 00:00 0 
 Rss:              1032 kB
 Anonymous:        1032 kB
@@ -265,12 +265,13 @@ Private_Dirty:    1032 kB
   const asked: { start: number; end: number }[][] = [];
   const measured = classifyMappings({
     mappings, threads: [], managedRanges: [], ...reads, ...cut,
-    residentPages: (ranges) => {
+    residentBytes: (ranges) => {
       asked.push(ranges.map(({ start, end }) => ({ start, end })));
-      return [256, 2]; // 1 MiB of the 4 MiB chunk touched, two of the three pages after it
+      return [8 * 1024]; // two of the three pages after the chunk; the chunk holds the rest (1 MiB of its 4 MiB)
     },
   });
-  assert.deepEqual(asked, [[{ start: 0x7f3200000000, end: 0x7f3200400000 }, { start: 0x7f3200400000, end: 0x7f3200403000 }]]);
+  // pagemap is read for the smaller pieces only.
+  assert.deepEqual(asked, [[{ start: 0x7f3200400000, end: 0x7f3200403000 }]]);
   const [chunk, tail] = assertCutsAddUp(measured, mappings[0]);
   assert.equal(chunk.type, 'heap');
   assert.deepEqual([chunk.privateWs, tail.privateWs], [1024 * 1024, 8 * 1024]);

@@ -34,8 +34,8 @@ export interface ClassifyInput {
   imageEnd: (data: Mapping) => number | string;
   /** glibc's mmapped chunks in [start, end) of an anonymous rw-p mapping, read from the process's memory. */
   mmappedChunks: (start: number, end: number, mapping: Mapping) => ChunkRun[];
-  /** Pages in RAM or swap in each range (of a mapping cut into pieces); undefined when that cannot be read. */
-  residentPages: (ranges: { start: number; end: number }[]) => number[] | undefined;
+  /** Bytes in RAM or swap in each range (pieces of a cut mapping); undefined when that cannot be read. */
+  residentBytes: (ranges: { start: number; end: number }[]) => number[] | undefined;
 }
 
 // glibc's HEAP_MAX_SIZE on 64-bit: each non-main arena heap is a reservation of exactly this size, aligned to it.
@@ -156,7 +156,7 @@ export function classifyMappings(input: ClassifyInput): Region[] {
       return;
     }
     const pieces: Piece[] = bssEnd === undefined ? rest : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }, ...rest];
-    const usage = c && cutUsage(c, pieces, c.rss + c.swap > 0 ? input.residentPages(pieces) : undefined);
+    const usage = c && cutUsage(c, pieces, input.residentBytes);
     pieces.forEach((piece, k) => regions.push(regionOf(m, piece, piece, usage?.[k])));
   });
   return regions;
@@ -198,16 +198,24 @@ const hexAddress = (address: number) => address.toString(16).padStart(8, '0');
 
 /**
  * The working-set numbers of the pieces of a cut mapping. smaps counts per mapping: each counter is shared out in
- * proportion to the pieces' resident pages (from pagemap; in proportion to their sizes when that cannot be read),
- * so the pieces add up to the mapping's counters exactly.
+ * proportion to the pieces' resident bytes, so the pieces add up to the mapping's counters exactly. pagemap is read
+ * for the smaller pieces only and the largest holds the rest of what smaps counted (walking a large run of chunks
+ * every smaps tick cost as much as smaps itself); where pagemap cannot be read, in proportion to the sizes.
  */
-function cutUsage(c: SmapsCounters, pieces: Piece[], resident: number[] | undefined): RegionUsage[] {
-  const weights = resident?.some((pages) => pages > 0) ? resident : pieces.map((p) => p.end - p.start);
-  const privateWs = shareOut(c.anonymous, weights);
-  const shareableWs = shareOut(c.rss - c.anonymous, weights);
-  const privateBytes = shareOut(c.privateClean + c.privateDirty, weights);
-  const sharedWs = shareOut(c.sharedClean + c.sharedDirty, weights);
-  const lockedWs = shareOut(c.locked, weights);
+function cutUsage(c: SmapsCounters, pieces: Piece[], residentBytes: ClassifyInput['residentBytes']): RegionUsage[] {
+  const sizes = pieces.map((p) => p.end - p.start);
+  const largest = sizes.indexOf(Math.max(...sizes));
+  const resident = c.rss + c.swap;
+  const others = pieces.filter((_, k) => k !== largest);
+  const measured = resident > 0 ? residentBytes(others) : undefined;
+  const rest = measured && Math.max(0, resident - measured.reduce((a, b) => a + b, 0));
+  const weights = measured ? pieces.map((p, k) => (k === largest ? rest! : measured[others.indexOf(p)])) : sizes;
+  const shares = (total: number) => shareOut(total, weights.some((w) => w > 0) ? weights : sizes);
+  const privateWs = shares(c.anonymous);
+  const shareableWs = shares(c.rss - c.anonymous);
+  const privateBytes = shares(c.privateClean + c.privateDirty);
+  const sharedWs = shares(c.sharedClean + c.sharedDirty);
+  const lockedWs = shares(c.locked);
   return pieces.map((_, k) => ({
     private: privateBytes[k],
     totalWs: privateWs[k] + shareableWs[k],

@@ -222,10 +222,10 @@ const PAGEMAP_CHUNK_PAGES = 8192;
 const pagemapBuffer = Buffer.allocUnsafe(PAGEMAP_CHUNK_PAGES * 8);
 
 /**
- * Pages in RAM or swap in each range, from /proc/PID/pagemap (readable wherever smaps is); undefined when it cannot
- * be read. Like smaps it walks the page tables, but only over the ranges asked for: the mappings cut into pieces.
+ * Bytes in RAM or swap in each range, from /proc/PID/pagemap (readable wherever smaps is); undefined when it cannot
+ * be read. Like smaps it walks the page tables, but only over the ranges asked for.
  */
-function residentPages(pid: number, ranges: { start: number; end: number }[]): number[] | undefined {
+function residentBytes(pid: number, ranges: { start: number; end: number }[]): number[] | undefined {
   let fd: number;
   try {
     fd = openSync(`/proc/${pid}/pagemap`, 'r');
@@ -241,7 +241,7 @@ function residentPages(pid: number, ranges: { start: number; end: number }[]): n
         const count = Math.min(PAGEMAP_CHUNK_PAGES, (end - at) / page);
         pages += countResidentPages(pagemapBuffer.subarray(0, readSync(fd, pagemapBuffer, 0, count * 8, (at / page) * 8)));
       }
-      return pages;
+      return pages * page;
     });
   } finally {
     closeSync(fd);
@@ -377,7 +377,7 @@ class LinuxProbe implements ProcessProbe {
       managedRanges: javaHeap ? [javaHeap] : [],
       imageEnd: this.images.imageEnd,
       mmappedChunks: this.chunks.mmappedChunks,
-      residentPages: (ranges) => residentPages(pid, ranges),
+      residentBytes: (ranges) => residentBytes(pid, ranges),
     });
     this.images.finish();
     this.chunks.finish(mappings);

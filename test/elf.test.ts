@@ -40,15 +40,22 @@ test('the PT_LOAD segments of real files agree with readelf', () => {
   }
 });
 
-test('where this process\'s libc ends: exactly where the kernel mapped its .bss up to', () => {
+test('where this process\'s libc ends: from its data mapping, as from its first mapping and readelf', () => {
   const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter(Boolean).map((line) => line.split(/\s+/));
+  const range = (fields: string[]) => fields[0].split('-').map((h) => Number.parseInt(h, 16));
   const data = maps.findIndex((f) => f[1] === 'rw-p' && /\/libc\.so\.6$/.test(f[5] ?? ''));
-  const [range, , offset, , , path] = maps[data];
-  const [start, end] = range.split('-').map((h) => Number.parseInt(h, 16));
+  const path = maps[data][5];
+  const [start, end] = range(maps[data]);
   const loads = parseLoadSegments(fromBuffer(readFileSync(path)));
-  const [bssStart, bssEnd] = maps[data + 1][0].split('-').map((h) => Number.parseInt(h, 16));
-  assert.equal(bssStart, end, 'glibc\'s .bss has pages of its own, right after its data');
-  assert.equal(imageEnd(loads, { start, offset: Number.parseInt(offset, 16) }, PAGE), bssEnd);
+  // The other way to the load bias: where the file's offset 0 is mapped, minus its first segment's page.
+  const readelf = readelfLoads(path);
+  const [first] = range(maps.find((f) => f[5] === path && Number.parseInt(f[2], 16) === 0)!);
+  const bias = first - (readelf[0].vaddr - (readelf[0].vaddr % PAGE));
+  const expected = Math.ceil((bias + Math.max(...readelf.map((l) => l.vaddr + l.memsz))) / PAGE) * PAGE;
+  assert.equal(imageEnd(loads, { start, offset: Number.parseInt(maps[data][2], 16) }, PAGE), expected);
+  // glibc's .bss has pages of its own: anonymous memory right after its data (which other memory may have joined).
+  const [bssStart, bssEnd] = range(maps[data + 1]);
+  assert.ok(bssStart === end && expected > end && expected <= bssEnd, `${expected.toString(16)} in ${maps[data + 1][0]}`);
 });
 
 test('imageEnd: the load bias comes from the writable mapping and the segment holding its file offset', () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import {
+  countResidentPages,
+  deviceNumber,
+  parseAuxvPageSize,
   parseCmdline,
   parseMaps,
   parseSmaps,
@@ -94,4 +99,36 @@ test('parseSyscallStackPointer handles in-syscall, blocked and running threads',
 test('parseCmdline splits on NUL and keeps empty arguments', () => {
   assert.deepEqual(parseCmdline('node\0-e\0\0x\0'), ['node', '-e', '', 'x']);
   assert.deepEqual(parseCmdline(''), []);
+});
+
+test('deviceNumber turns a maps major:minor into fstat\'s device number', () => {
+  assert.equal(deviceNumber('fe:00'), 0xfe00);
+  assert.equal(deviceNumber('00:1f'), 0x1f);
+  // Minors above 255 go to bits 20 and up.
+  assert.equal(deviceNumber('103:1ab'), 0xab | (0x103 << 8) | (0x1 << 20));
+  const [, dev, , path] = /^\S+ \S+ \S+ (\S+) (\d+) +(\/\S*libc\.so\.6)$/m.exec(readFileSync('/proc/self/maps', 'utf8'))!;
+  assert.equal(deviceNumber(dev), statSync(path).dev);
+});
+
+test('parseAuxvPageSize finds AT_PAGESZ, and this machine\'s agrees with getconf', () => {
+  const auxv = Buffer.alloc(16 * 3);
+  auxv.writeBigUInt64LE(3n, 0); // AT_PHDR
+  auxv.writeBigUInt64LE(0x400040n, 8);
+  auxv.writeBigUInt64LE(6n, 16); // AT_PAGESZ
+  auxv.writeBigUInt64LE(16384n, 24);
+  assert.equal(parseAuxvPageSize(auxv), 16384);
+  assert.equal(parseAuxvPageSize(auxv.subarray(0, 16)), undefined);
+  assert.equal(parseAuxvPageSize(Buffer.alloc(32)), undefined, 'AT_NULL ends it');
+  const getconf = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
+  assert.equal(parseAuxvPageSize(readFileSync('/proc/self/auxv')), Number(getconf.stdout));
+});
+
+test('countResidentPages counts pagemap entries in RAM (bit 63) or swap (bit 62)', () => {
+  const entries = Buffer.alloc(8 * 5);
+  entries.writeBigUInt64LE((1n << 63n) | 0x1234n, 0);
+  entries.writeBigUInt64LE(1n << 62n, 8);
+  entries.writeBigUInt64LE(1n << 55n, 16); // soft-dirty only: not present
+  entries.writeBigUInt64LE((1n << 63n) | (1n << 56n), 32);
+  assert.equal(countResidentPages(entries), 3);
+  assert.equal(countResidentPages(entries.subarray(0, 12)), 1, 'a partial entry is not counted');
 });

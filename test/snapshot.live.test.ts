@@ -7,40 +7,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Region, Snapshot } from '../src/collector/types.js';
 import { runCli } from './helpers/cli.js';
+import { kernelSums, near, regionAt, snapshotJson } from './helpers/snapshot.js';
 import { startAllocTarget, startJavaTarget, startV8Target, type Target } from './helpers/targets.js';
 
 const MiB = 1024 * 1024;
-
-async function snapshotJson(pid: number): Promise<Snapshot> {
-  const result = await runCli(['snapshot', String(pid), '--json']);
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as Snapshot;
-}
-
-function regionAt(snapshot: Snapshot, address: string | bigint): Region {
-  const a = BigInt(address);
-  const region = snapshot.regions.find((r) => BigInt(`0x${r.start}`) <= a && a < BigInt(`0x${r.end}`));
-  assert.ok(region, `no region holds ${address}`);
-  return region;
-}
-
-/** Independent of leakwatch's parser: sums smaps the simplest way. */
-function kernelSums(pid: number) {
-  let rss = 0;
-  let committed = 0;
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line);
-    if (header && !header[3].startsWith('---')) committed += Number(BigInt(`0x${header[2]}`) - BigInt(`0x${header[1]}`));
-    const rssLine = /^Rss:\s+(\d+) kB/.exec(line);
-    if (rssLine) rss += Number(rssLine[1]) * 1024;
-  }
-  return { rss, committed };
-}
-
-const near = (actual: number, expected: number, tolerance: number, what: string) =>
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 
 describeAllocTarget();
 

@@ -133,6 +133,28 @@ test('alloc target: every command lands in the expected mapping', async (t) => {
   assert.equal(existsSync(`/dev/shm/${shmName}`), false, 'stop() removes /dev/shm objects');
 });
 
+test('alloc target: big mallocs are mmapped chunks, fill places a block, end is the .bss end, dlopen maps a library', async (t) => {
+  const target = await startAllocTarget();
+  t.after(() => target.stop());
+  const big = await target.send(`big 2 ${MiB}`);
+  assert.deepEqual([big.ok, big.count, big.chunkBytes], ['big', 2, 2 * (MiB + 4 * KiB)]);
+  let maps = readMaps(target.pid);
+  const lo = hex(big, 'lo');
+  assert.equal(mappingOf(maps, lo, hex(big, 'hi') - lo).path, '', 'anonymous');
+  const fill = await target.send(`fill ${SIZE} 2`);
+  const at = hex(fill, 'addr') + BigInt(2 * SIZE);
+  assert.equal(hex(await target.send(`fill ${SIZE} 0x2 0x${at.toString(16)}`), 'addr'), at, 'placed where asked');
+  await assert.rejects(target.send(`fill ${SIZE} 2 0x${at.toString(16)}`), /File exists/);
+  await assert.rejects(target.send(`fill ${SIZE} 256`), /usage/);
+  const end = hex(await target.send('end'), 'end');
+  maps = readMaps(target.pid);
+  const program = maps.filter((m) => m.path === maps[0].path);
+  assert.ok(program.at(-1)!.end <= end, 'the .bss ends after the program\'s file mappings');
+  await target.send('dlopen libz.so.1');
+  assert.ok(readMaps(target.pid).some((m) => /\/libz\.so/.test(m.path)), 'the library is mapped');
+  await assert.rejects(target.send('dlopen /nonexistent.so'), /dlopen/);
+});
+
 test('alloc target: exit <code>', async () => {
   const target = await startAllocTarget();
   await assert.rejects(target.send('exit 3'), /exited with code 3/);

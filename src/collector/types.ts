@@ -96,6 +96,11 @@ export interface Snapshot {
   total: TypeTotals;
   /** Runtimes whose managed heap was found, and how. */
   managedHeaps: ManagedRuntime[];
+  /**
+   * Whether glibc's mmapped chunks (large mallocs) were looked for in the process's memory: 'refused' when it could
+   * not be read (Linux: /proc/PID/mem needs the right to attach), and then they are counted as Private.
+   */
+  heapChunks: 'read' | 'refused';
   regions: Region[];
 }
 

@@ -194,7 +194,7 @@ export function storeForeignSnapshots(
   db.$client.transaction(() => {
     ticks.forEach((tick, seq) => {
       const types = Object.fromEntries(MEMORY_TYPES.map((t) => [t, tick.types[t] ?? { size: 0, committed: 0 }])) as Snapshot['types'];
-      const snapshot: Snapshot = { pid: 0, startTime, command: source.command, takenAt: new Date(tick.takenAt).toISOString(), types, total: { size: 0, committed: 0 }, managedHeaps: [], regions: [] };
+      const snapshot: Snapshot = { pid: 0, startTime, command: source.command, takenAt: new Date(tick.takenAt).toISOString(), types, total: { size: 0, committed: 0 }, managedHeaps: [], heapChunks: 'read', regions: [] };
       writer.recordTick({ seq, takenAt: tick.takenAt, elapsedMs: tick.elapsedMs, samples: [{ snapshot, withUsage: types.heap.totalWs !== undefined, parentPid: undefined }] });
     });
   })();

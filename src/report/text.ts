@@ -80,12 +80,13 @@ export function regionTable(regions: Region[]): string {
   return renderTable([header, ...rows], new Set([0, 1, 2, header.length - 1]));
 }
 
-/** Header lines above the table: who, when, and how the managed heap was found. */
+/** Header lines above the table: who, when, how the managed heap was found, and what could not be read. */
 export function snapshotHeading(snapshot: Snapshot): string {
   const managed = snapshot.managedHeaps.map((m) => `${m.runtime === 'v8' ? 'V8' : 'JVM'} (${m.method})`).join(', ');
+  const refused = snapshot.heapChunks === 'refused' ? `; large mallocs are in Private: reading /proc/${snapshot.pid}/mem was refused` : '';
   return [
     `pid ${snapshot.pid}  ${printable(snapshot.command)}`,
-    `started ${snapshot.startTime}, snapshot at ${snapshot.takenAt}${managed ? `; managed heap: ${managed}` : ''}`,
+    `started ${snapshot.startTime}, snapshot at ${snapshot.takenAt}${managed ? `; managed heap: ${managed}` : ''}${refused}`,
   ].join('\n');
 }
 

@@ -51,17 +51,26 @@ export function repoRoot(): string {
  * returns the binary's path.
  */
 export function buildCTarget(name: 'alloc' | 'leaker'): string {
+  return buildC(name, name, ['-Wall', '-Wextra', '-O0', '-pthread'], ['-lrt']);
+}
+
+/** Compiles test/targets/<name>.c into a shared library lib<name>.so (cached like buildCTarget) and returns its path. */
+export function buildSharedLibrary(name: 'bigbss'): string {
+  return buildC(name, `lib${name}.so`, ['-Wall', '-Wextra', '-O0', '-shared', '-fPIC'], []);
+}
+
+function buildC(name: string, output: string, flags: string[], libraries: string[]): string {
   const source = path.join(repoRoot(), 'test', 'targets', `${name}.c`);
   const key = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const dir = path.join(tmpdir(), `leakwatch-targets-${process.getuid?.() ?? 'u'}-${key}`);
-  const binary = path.join(dir, name);
+  const binary = path.join(dir, output);
   const sourceTime = statSync(source).mtimeMs;
   if (existsSync(binary) && statSync(binary).mtimeMs >= sourceTime) return binary;
 
   mkdirSync(dir, { recursive: true });
   // Build under a private name, then rename: concurrent test files never see a partial binary.
   const partial = `${binary}.${process.pid}.tmp`;
-  const args = ['-Wall', '-Wextra', '-O0', '-pthread', '-o', partial, source, '-lrt'];
+  const args = [...flags, '-o', partial, source, ...libraries];
   const gcc = spawnSync('gcc', args, { encoding: 'utf8' });
   if (gcc.error !== undefined || gcc.status !== 0) {
     rmSync(partial, { force: true });
@@ -72,9 +81,13 @@ export function buildCTarget(name: 'alloc' | 'leaker'): string {
   return binary;
 }
 
-/** Starts the C allocation target (see test/targets/alloc.c for its commands), optionally as another user. */
-export async function startAllocTarget(options: { uid?: number } = {}): Promise<Target> {
-  return startTarget(buildCTarget('alloc'), [], options.uid);
+/**
+ * Starts the C allocation target (see test/targets/alloc.c for its commands), optionally as another user or with
+ * libraries preloaded (LD_PRELOAD).
+ */
+export async function startAllocTarget(options: { uid?: number; preload?: string } = {}): Promise<Target> {
+  const env = options.preload === undefined ? undefined : { ...process.env, LD_PRELOAD: options.preload };
+  return startTarget(buildCTarget('alloc'), [], options.uid, env);
 }
 
 /** Starts the V8 heap target (see test/targets/v8-grow.mjs) with this Node binary. */
@@ -103,8 +116,8 @@ function removeShm(names: Iterable<string>): void {
   for (const name of names) rmSync(path.join('/dev/shm', name), { force: true });
 }
 
-async function startTarget(file: string, args: string[], uid?: number): Promise<Target> {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(uid !== undefined && { uid, gid: uid }) });
+async function startTarget(file: string, args: string[], uid?: number, env?: NodeJS.ProcessEnv): Promise<Target> {
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env, ...(uid !== undefined && { uid, gid: uid }) });
   const shmNames = new Set<string>(); // devshm names, removed by stop()
   live.set(child, shmNames);
   // The target's pipes must not keep the test process alive by themselves: only a

@@ -15,6 +15,12 @@
  *   spin <stacksize>        a thread with that stack size that never leaves the CPU
  *   unspin                  ends the spinning threads
  *   many <n>                n separate page-sized mappings (alternating rw-p / r--p)
+ *   big <n> <bytes>         n mallocs of <bytes> each, above the mmap threshold: glibc mmaps each
+ *                           (replies the chunks' total size from their headers and the range they span)
+ *   fill <bytes> <byte> [<addr>]  anonymous rw mapping filled with <byte> (0-255), at <addr> exactly
+ *                           when given (MAP_FIXED_NOREPLACE)
+ *   end                     the address of the linker's `end` symbol: where this program's .bss ends
+ *   dlopen <path>           dlopen(RTLD_NOW) a shared library
  *   nodump                  prctl(PR_SET_DUMPABLE, 0)
  *   zombie                  fork a child that exits and is never reaped; replies its pid
  *   exit <code>             exit with that code, no reply
@@ -25,6 +31,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -171,13 +178,48 @@ static void print_json_string(const char *s) {
     putchar('"');
 }
 
+/* n mallocs of <bytes>, touched, never freed; the chunk headers (glibc's: size with IS_MMAPPED, just below
+ * each block) tell what glibc mapped. */
+static void big(size_t count, size_t bytes) {
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    size_t chunk_bytes = 0;
+    for (size_t i = 0; i < count; i++) {
+        char *p = malloc(bytes);
+        if (p == NULL) FAIL("malloc");
+        memset(p, 0xab, bytes);
+        size_t size = *(volatile size_t *)(p - sizeof(size_t));
+        if (!(size & 2)) { reply("{\"error\":\"malloc(%zu) was not mmapped\"}", bytes); return; }
+        uintptr_t header = (uintptr_t)p - 2 * sizeof(size_t);
+        chunk_bytes += size & ~(size_t)7;
+        if (header < lo) lo = header;
+        if (header + (size & ~(size_t)7) > hi) hi = header + (size & ~(size_t)7);
+    }
+    reply("{\"ok\":\"big\",\"count\":%zu,\"chunkBytes\":%zu,\"lo\":\"0x%" PRIxPTR "\",\"hi\":\"0x%" PRIxPTR "\"}",
+          count, chunk_bytes, lo, hi);
+}
+
+/* An anonymous mapping of <bytes> filled with <byte>, at <at> exactly unless it is NULL. */
+static void fill(size_t bytes, const char *byte, const char *at) {
+    char *rest = "";
+    unsigned long value = byte ? strtoul(byte, &rest, 0) : 256;
+    void *want = at ? (void *)(uintptr_t)strtoull(at, NULL, 0) : NULL;
+    if (bytes == 0 || value > 255 || *rest) { reply("{\"error\":\"usage: fill <bytes> <byte> [<addr>]\"}"); return; }
+    void *p = mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (at ? MAP_FIXED_NOREPLACE : 0), -1, 0);
+    if (p == MAP_FAILED) FAIL("mmap");
+    if (at && p != want) { reply("{\"error\":\"mmap placed the block elsewhere (kernel without MAP_FIXED_NOREPLACE?)\"}"); return; }
+    memset(p, (int)value, bytes);
+    reply("{\"ok\":\"fill\",\"addr\":\"0x%" PRIxPTR "\",\"bytes\":%zu}", (uintptr_t)p, bytes);
+}
+
+extern char end[];   /* the linker's symbol just past the program's .bss */
+
 static void command(char *line) {
     char *cmd = strtok(line, " \t\r\n");
-    char *a1 = strtok(NULL, " \t\r\n"), *a2 = strtok(NULL, " \t\r\n");
+    char *a1 = strtok(NULL, " \t\r\n"), *a2 = strtok(NULL, " \t\r\n"), *a3 = strtok(NULL, " \t\r\n");
     size_t n = parse_size(a1);
     if (cmd == NULL) { reply("{\"error\":\"empty command\"}"); return; }
-    static const char *known[] = {"malloc", "arena", "mmap", "reserve", "thread", "mapfile",
-                                   "shm", "devshm", "many", "spin", "unspin", "nodump", "zombie", "exit", "quit", NULL};
+    static const char *known[] = {"malloc", "arena", "mmap", "reserve", "thread", "mapfile", "shm", "devshm", "many",
+                                   "spin", "unspin", "nodump", "zombie", "big", "fill", "end", "dlopen", "exit", "quit", NULL};
     int k = 0;
     while (known[k] && strcmp(known[k], cmd)) k++;
     if (!known[k]) { reply("{\"error\":\"unknown command\"}"); return; }
@@ -205,6 +247,24 @@ static void command(char *line) {
             usleep(1000);
         }
         reply("{\"ok\":\"zombie\",\"pid\":%d}", (int)child);
+        return;
+    }
+    if (!strcmp(cmd, "big")) {
+        if (n == 0 || parse_size(a2) == 0) { reply("{\"error\":\"usage: big <n> <bytes>\"}"); return; }
+        big(n, parse_size(a2));
+        return;
+    }
+    if (!strcmp(cmd, "fill")) {
+        fill(n, a2, a3);
+        return;
+    }
+    if (!strcmp(cmd, "end")) {
+        reply("{\"ok\":\"end\",\"end\":\"0x%" PRIxPTR "\"}", (uintptr_t)end);
+        return;
+    }
+    if (!strcmp(cmd, "dlopen")) {
+        if (a1 == NULL || dlopen(a1, RTLD_NOW) == NULL) { reply("{\"error\":\"dlopen: %s\"}", a1 ? dlerror() : "no path"); return; }
+        reply("{\"ok\":\"dlopen\"}");
         return;
     }
     if (!strcmp(cmd, "mapfile") || !strcmp(cmd, "devshm")) {

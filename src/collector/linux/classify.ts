@@ -1,9 +1,12 @@
 /**
  * Maps /proc mappings to VMMap's memory types (rules in ../shared/NOTES.md §2). Pure: everything it needs
- * (mappings, thread stack pointers, managed-heap ranges found elsewhere) comes in as arguments.
+ * (mappings, thread stack pointers, managed-heap ranges found elsewhere, what ELF files and chunk headers say)
+ * comes in as arguments. A mapping can become several regions: an image's .bss and what the kernel merged after
+ * it, glibc's mmapped chunks and the other memory around them.
  */
-import type { Method, Region } from '../types.js';
-import type { Mapping } from './procfs.js';
+import type { Method, Region, RegionUsage } from '../types.js';
+import type { ChunkRun } from './glibc-chunks.js';
+import type { Mapping, SmapsCounters } from './procfs.js';
 
 export interface ThreadStackPointer {
   tid: number;
@@ -24,6 +27,15 @@ export interface ClassifyInput {
   /** One entry per thread; undefined when the task list itself could not be read. */
   threads: ThreadStackPointer[] | undefined;
   managedRanges: ManagedRange[];
+  /**
+   * Where the image of the file whose writable mapping is `data` ends in memory, .bss included (from its ELF
+   * program headers); a string says why that is unknown.
+   */
+  imageEnd: (data: Mapping) => number | string;
+  /** glibc's mmapped chunks in [start, end) of an anonymous rw-p mapping, read from the process's memory. */
+  mmappedChunks: (start: number, end: number, mapping: Mapping) => ChunkRun[];
+  /** Bytes in RAM or swap in each range (pieces of a cut mapping); undefined when that cannot be read. */
+  residentBytes: (ranges: { start: number; end: number }[]) => number[] | undefined;
 }
 
 // glibc's HEAP_MAX_SIZE on 64-bit: each non-main arena heap is a reservation of exactly this size, aligned to it.
@@ -33,6 +45,11 @@ const MAX_GUARD_SIZE = 1024 * 1024;
 const KERNEL_IMAGE_PATHS = new Set(['[vdso]', '[vvar]', '[vvar_vclock]', '[vsyscall]', '[uprobes]']);
 
 type Classified = Pick<Region, 'type' | 'details' | 'method'>;
+/** A part of a mapping, [start, end), and what it is. */
+interface Piece extends Classified {
+  start: number;
+  end: number;
+}
 
 const isAnonymous = (m: Mapping) => m.inode === 0 && (m.path === '' || m.path.startsWith('[anon:'));
 const isReservation = (m: Mapping) => m.perms.startsWith('---');
@@ -84,11 +101,22 @@ const isV8Heap = (m: Mapping) => isAnonymous(m) && m.vmFlags?.has('dc') === true
 
 /**
  * Classifies every mapping. Order matters: kernel pseudo-mappings, shmem and files first (facts), then ranges
- * known from a runtime, glibc arenas and V8 pages (layout patterns), thread stacks, and what is left is Private.
+ * known from a runtime, glibc arenas and V8 pages (layout patterns), thread stacks; in what is left, glibc's
+ * mmapped chunks are Heap and the rest is Private.
  */
-export function classifyMappings({ mappings, threads, managedRanges }: ClassifyInput): Region[] {
+export function classifyMappings(input: ClassifyInput): Region[] {
+  const { mappings, threads, managedRanges } = input;
   const executableFiles = new Set(mappings.filter((m) => m.inode !== 0 && m.perms[2] === 'x').map(fileKey));
   const arenaHeaps = findArenaHeaps(mappings);
+  /** The .bss of a binary or library is anonymous memory right after its writable data segment: where it ends. */
+  const imageAfter = (i: number): number | string | undefined => {
+    const [previous, m] = [mappings[i - 1], mappings[i]];
+    if (m.perms !== 'rw-p' || !adjacent(previous, m) || previous.inode === 0 || previous.perms[1] !== 'w' ||
+      !executableFiles.has(fileKey(previous))) return undefined;
+    return input.imageEnd(previous);
+  };
+  // Mappings that begin with an image's .bss and go on past it (the kernel merged other memory in): where it ends.
+  const bssEnds = new Map<number, number>();
   const result: (Classified | undefined)[] = mappings.map((m, i) => {
     if (KERNEL_IMAGE_PATHS.has(m.path)) return { type: 'image', details: m.path, method: 'exact' };
     if (isShmem(m)) return { type: 'shareable', details: m.path || 'shared anonymous', method: 'exact' };
@@ -99,34 +127,139 @@ export function classifyMappings({ mappings, threads, managedRanges }: ClassifyI
       const image = executableFiles.has(fileKey(m));
       return { type: image ? 'image' : 'mappedFile', details: m.path, method: 'exact' };
     }
+    const bssEnd = imageAfter(i);
+    if (typeof bssEnd === 'number' && bssEnd > m.start) {
+      if (bssEnd >= m.end) return { type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' };
+      bssEnds.set(i, bssEnd);
+    }
     if (m.path === '[heap]') return { type: 'heap', details: '[heap]', method: 'exact' };
     if (m.path === '[stack]') return { type: 'stack', details: '[stack] main thread', method: 'exact' };
     if (arenaHeaps.has(i)) return { type: 'heap', details: 'glibc arena', method: 'heuristic' };
     if (isV8Heap(m)) return { type: 'managedHeap', details: 'V8 heap', method: 'heuristic' };
-    const previous = mappings[i - 1];
-    // The zero-filled .bss of a binary or library is an anonymous mapping right after its writable data segment.
-    if (m.perms === 'rw-p' && adjacent(previous, m) && previous.inode !== 0 && previous.perms[1] === 'w' &&
-      executableFiles.has(fileKey(previous))) {
-      return { type: 'image', details: `${previous.path} (.bss)`, method: 'heuristic' };
-    }
+    // An ELF file that could not be read: the whole mapping is taken for its .bss, as the layout suggests.
+    if (typeof bssEnd === 'string') return { type: 'image', details: `${mappings[i - 1].path} (.bss, not bounded: ${bssEnd})`, method: 'heuristic' };
     return undefined;
   });
 
   markThreadStacks(mappings, threads, result);
 
-  return mappings.map((m, i) => {
-    const classified = result[i] ?? { type: 'private', details: m.path, method: 'exact' };
-    return {
-      start: m.startHex,
-      end: m.endHex,
-      ...classified,
-      protection: m.perms,
-      size: m.size,
-      // Reserved (---) address space is not charged against the commit limit; everything else may be.
-      committed: isReservation(m) ? 0 : m.size,
-      ...usageOf(m),
-    };
+  const allocator = otherAllocator(mappings);
+  const regions: Region[] = [];
+  mappings.forEach((m, i) => {
+    const bssEnd = bssEnds.get(i);
+    const from = bssEnd ?? m.start;
+    const classified = result[i];
+    const rest = classified ? [{ start: from, end: m.end, ...classified }] : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
+    const c = m.counters;
+    if (bssEnd === undefined && rest.length === 1) {
+      regions.push(regionOf(m, rest[0], undefined, c && usageOf(c)));
+      return;
+    }
+    const pieces: Piece[] = bssEnd === undefined ? rest : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }, ...rest];
+    const usage = c && cutUsage(c, pieces, input.residentBytes);
+    pieces.forEach((piece, k) => regions.push(regionOf(m, piece, piece, usage?.[k])));
   });
+  return regions;
+}
+
+/**
+ * What no rule claimed, from `from` to the mapping's end: glibc's mmapped chunks are Heap, the rest Private. When
+ * the process uses another malloc, its memory cannot be told apart: the Private pieces say so and are heuristic.
+ */
+function unclassifiedPieces(m: Mapping, from: number, mmappedChunks: ClassifyInput['mmappedChunks'], allocator: string | undefined): Piece[] {
+  const other: Classified = allocator && m.path === ''
+    ? { type: 'private', details: `anonymous (process uses ${allocator}: its memory is not told apart)`, method: 'heuristic' }
+    : { type: 'private', details: m.path, method: 'exact' };
+  const runs = m.perms === 'rw-p' && isAnonymous(m) ? mmappedChunks(from, m.end, m) : [];
+  const pieces: Piece[] = [];
+  let cursor = from;
+  for (const run of runs) {
+    if (run.start > cursor) pieces.push({ start: cursor, end: run.start, ...other });
+    const details = run.count === 1 ? 'glibc mmapped chunk' : `glibc mmapped chunks (${run.count})`;
+    pieces.push({ start: run.start, end: run.end, type: 'heap', details, method: 'exact' });
+    cursor = run.end;
+  }
+  if (cursor < m.end) pieces.push({ start: cursor, end: m.end, ...other });
+  return pieces;
+}
+
+// Allocators that replace malloc when their library is mapped; their memory is plain anonymous mappings.
+const OTHER_ALLOCATOR = /\/lib(jemalloc|tcmalloc|mimalloc)[^/]*\.so[^/]*$/;
+
+function otherAllocator(mappings: Mapping[]): string | undefined {
+  for (const m of mappings) {
+    const match = OTHER_ALLOCATOR.exec(m.path);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+const hexAddress = (address: number) => address.toString(16).padStart(8, '0');
+
+/**
+ * The working-set numbers of the pieces of a cut mapping. smaps counts per mapping: each counter is shared out in
+ * proportion to the pieces' resident bytes, so the pieces add up to the mapping's counters exactly. pagemap is read
+ * for the smaller pieces only and the largest holds the rest of what smaps counted (walking a large run of chunks
+ * every smaps tick cost as much as smaps itself); where pagemap cannot be read, in proportion to the sizes.
+ */
+function cutUsage(c: SmapsCounters, pieces: Piece[], residentBytes: ClassifyInput['residentBytes']): RegionUsage[] {
+  const sizes = pieces.map((p) => p.end - p.start);
+  const largest = sizes.indexOf(Math.max(...sizes));
+  const resident = c.rss + c.swap;
+  const others = pieces.filter((_, k) => k !== largest);
+  const measured = resident > 0 ? residentBytes(others) : undefined;
+  const rest = measured && Math.max(0, resident - measured.reduce((a, b) => a + b, 0));
+  const weights = measured ? pieces.map((p, k) => (k === largest ? rest! : measured[others.indexOf(p)])) : sizes;
+  const shares = (total: number) => shareOut(total, weights.some((w) => w > 0) ? weights : sizes);
+  const privateWs = shares(c.anonymous);
+  const shareableWs = shares(c.rss - c.anonymous);
+  const privateBytes = shares(c.privateClean + c.privateDirty);
+  const sharedWs = shares(c.sharedClean + c.sharedDirty);
+  const lockedWs = shares(c.locked);
+  return pieces.map((_, k) => ({
+    private: privateBytes[k],
+    totalWs: privateWs[k] + shareableWs[k],
+    privateWs: privateWs[k],
+    shareableWs: shareableWs[k],
+    sharedWs: sharedWs[k],
+    lockedWs: lockedWs[k],
+  }));
+}
+
+/**
+ * Shares `total` bytes out in proportion to `weights`, in whole kB (smaps' unit), the leftover kB to the largest
+ * remainders: the shares add up to `total` exactly, and a piece of weight 0 gets 0.
+ */
+export function shareOut(total: number, weights: number[]): number[] {
+  const units = total / 1024;
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (units * w) / sum);
+  const shares = exact.map(Math.floor);
+  let left = units - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = weights.map((_, k) => k).sort((a, b) => exact[b] - shares[b] - (exact[a] - shares[a]));
+  for (const k of byRemainder) {
+    if (left <= 0) break;
+    shares[k]++;
+    left--;
+  }
+  return shares.map((kB) => kB * 1024);
+}
+
+/** A region: a whole mapping, or a piece of it, with its working-set numbers when smaps was read. */
+function regionOf(m: Mapping, c: Classified, piece: Piece | undefined, usage: RegionUsage | undefined): Region {
+  const size = piece ? piece.end - piece.start : m.size;
+  const region: Region = {
+    start: piece ? hexAddress(piece.start) : m.startHex,
+    end: piece ? hexAddress(piece.end) : m.endHex,
+    type: c.type,
+    details: c.details,
+    method: c.method,
+    protection: m.perms,
+    size,
+    // Reserved (---) address space is not charged against the commit limit; everything else may be.
+    committed: isReservation(m) ? 0 : size,
+  };
+  return usage ? Object.assign(region, usage) : region;
 }
 
 /**
@@ -192,10 +325,8 @@ function fileKey(m: Mapping): string {
   return `${m.dev}:${m.inode}`;
 }
 
-/** VMMap's working-set columns from smaps counters (absent when only maps was read). */
-function usageOf(m: Mapping) {
-  const c = m.counters;
-  if (!c) return {};
+/** VMMap's working-set columns from smaps counters. */
+function usageOf(c: SmapsCounters): RegionUsage {
   return {
     private: c.privateClean + c.privateDirty,
     totalWs: c.rss,

@@ -2,16 +2,23 @@
  * The Linux collector: reads /proc/PID/{stat,status,smaps|maps,cmdline,task/*\/syscall} and hands the text to the
  * pure parsers and classifier. Cost per snapshot: stat + status + cmdline (~10 µs each), maps (~0.3 µs per
  * mapping) or smaps (~3 µs per mapping plus ~35 ns per resident page; it takes the target's mmap lock), and one
- * small read per thread for its stack pointer.
+ * small read per thread for its stack pointer. A probe also reads, once per new or changed mapping, 16 bytes of
+ * the target's memory at each anonymous mapping (glibc's chunk headers, ~2-8 µs each) and the program headers of
+ * each binary whose .bss it bounds.
  */
-import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { LeakwatchError, ProcessGoneError } from '../../errors.js';
 import { freeGaps, summarize } from '../summary.js';
 import type { Collector, ProcessInfo, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
 import { classifyMappings, type ManagedRange, type ThreadStackPointer } from './classify.js';
+import { imageEnd, parseLoadSegments, type LoadSegment } from './elf.js';
+import { CHUNK_HEADER_BYTES, findChunkRuns, type ChunkRun } from './glibc-chunks.js';
 import { findJavaHeap, isPerfdataMapping } from './jvm.js';
 import { memoryLimit } from './limits.js';
 import {
+  countResidentPages,
+  deviceNumber,
+  parseAuxvPageSize,
   parseBootTime,
   parseCmdline,
   parseMaps,
@@ -119,6 +126,12 @@ const bootTime = (() => {
   return () => (cached ??= parseBootTime(readWhole('/proc/stat')));
 })();
 
+// Every process on a kernel has its page size; ours says what it is.
+const pageSize = (() => {
+  let cached: number | undefined;
+  return () => (cached ??= parseAuxvPageSize(readFileSync('/proc/self/auxv')) ?? 4096);
+})();
+
 function startTimeFromTicks(startTicks: number): string {
   return new Date((bootTime() + startTicks / CLOCK_TICKS_PER_SECOND) * 1000).toISOString();
 }
@@ -136,6 +149,193 @@ function readLiveStat(pid: number) {
   return stat;
 }
 
+/**
+ * Opens the file behind a mapping: /proc/PID/map_files/… is that very file, even deleted (it needs
+ * CAP_SYS_ADMIN); otherwise its path as the process sees it, checked to be the same device and inode.
+ */
+function openMappedFile(pid: number, m: Mapping): number | string {
+  try {
+    return openSync(`/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`, 'r');
+  } catch (error) {
+    if (!failureOf(error)) throw error;
+  }
+  if (m.path.endsWith(' (deleted)')) return 'the file is deleted';
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/root${m.path}`, 'r');
+  } catch (error) {
+    const failure = failureOf(error);
+    if (!failure) throw error;
+    return failure === GONE ? 'the file is gone' : 'permission denied reading the file';
+  }
+  const stat = fstatSync(fd);
+  if (stat.ino === m.inode && stat.dev === deviceNumber(m.dev)) return fd;
+  closeSync(fd);
+  return 'the file at its path is not the one mapped';
+}
+
+/** The PT_LOAD segments of the file behind a mapping, or why they cannot be known. */
+function readLoadSegments(pid: number, m: Mapping): LoadSegment[] | string {
+  const fd = openMappedFile(pid, m);
+  if (typeof fd === 'string') return fd;
+  try {
+    return parseLoadSegments((offset, length) => {
+      const bytes = Buffer.alloc(length);
+      return bytes.subarray(0, readSync(fd, bytes, 0, length, offset));
+    });
+  } catch (error) {
+    // Not an ELF file we can read (or a read error): the .bss stays a guess, and says why.
+    if (error instanceof Error) return error.message;
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where images end, from their files' program headers, kept per file (device, inode) while the process maps it:
+ * a mapped file's inode cannot be reused, so the answer stays true.
+ */
+class ImageBounds {
+  private segments = new Map<string, LoadSegment[] | string>();
+  private used = new Map<string, LoadSegment[] | string>();
+
+  constructor(private readonly pid: number) {}
+
+  imageEnd = (data: Mapping): number | string => {
+    const key = `${data.dev}:${data.inode}`;
+    const segments = this.used.get(key) ?? this.segments.get(key) ?? readLoadSegments(this.pid, data);
+    this.used.set(key, segments);
+    if (typeof segments === 'string') return segments;
+    return imageEnd(segments, data, pageSize()) ?? 'its program headers do not place this mapping';
+  };
+
+  /** Ends a sample: files not looked at in it are forgotten. */
+  finish(): void {
+    this.segments = this.used;
+    this.used = new Map();
+  }
+}
+
+// Pagemap entries read at a time (8 bytes each: 64 KiB, 32 MiB of address space).
+const PAGEMAP_CHUNK_PAGES = 8192;
+const pagemapBuffer = Buffer.allocUnsafe(PAGEMAP_CHUNK_PAGES * 8);
+
+/**
+ * Bytes in RAM or swap in each range, from /proc/PID/pagemap (readable wherever smaps is); undefined when it cannot
+ * be read. Like smaps it walks the page tables, but only over the ranges asked for.
+ */
+function residentBytes(pid: number, ranges: { start: number; end: number }[]): number[] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/pagemap`, 'r');
+  } catch (error) {
+    if (failureOf(error)) return undefined;
+    throw error;
+  }
+  try {
+    const page = pageSize();
+    return ranges.map(({ start, end }) => {
+      let pages = 0;
+      for (let at = start; at < end; at += PAGEMAP_CHUNK_PAGES * page) {
+        const count = Math.min(PAGEMAP_CHUNK_PAGES, (end - at) / page);
+        pages += countResidentPages(pagemapBuffer.subarray(0, readSync(fd, pagemapBuffer, 0, count * 8, (at / page) * 8)));
+      }
+      return pages * page;
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The index of the first element of a sorted array that is greater than `value`. */
+function firstAbove(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] > value) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Finds glibc's mmapped chunks by reading their headers from /proc/PID/mem, which needs the right to attach to the
+ * target (under Yama's ptrace_scope 1 more than smaps needs). Remembers what each range held: a sample reads only
+ * ranges that are new or changed. (A range unmapped and mapped again with the same bounds between two samples keeps
+ * the old answer: nothing in /proc tells.) Walks also start where the last sample saw a mapping or a run begin, so
+ * a run the kernel has since merged other memory in front of is still found.
+ */
+class ChunkFinder {
+  /** 'refused' when the last sample that needed to read could not open /proc/PID/mem. */
+  status: 'read' | 'refused' = 'read';
+  /** What each range held, by its start (numbers: no key string to build for every mapping, every tick). */
+  private known = new Map<number, { end: number; runs: ChunkRun[] }>();
+  private seen = new Map<number, { end: number; runs: ChunkRun[] }>();
+  /** Where the last sample saw mappings and runs begin; sorted into `hints` when a sample first needs them. */
+  private lastStarts: number[] = [];
+  private hints: number[] | undefined;
+  private fd: number | ReadFailure | undefined;
+  private readonly header = Buffer.alloc(CHUNK_HEADER_BYTES);
+
+  constructor(private readonly pid: number) {}
+
+  mmappedChunks = (start: number, end: number, mapping: Mapping): ChunkRun[] => {
+    const known = this.known.get(start);
+    const c = mapping.counters;
+    // Memory never written holds no header, and reading it would map a page into the target.
+    const runs = known?.end === end ? known.runs : c && c.rss + c.swap === 0 ? [] : this.read(start, end);
+    if (runs) this.seen.set(start, { end, runs });
+    return runs ?? [];
+  };
+
+  /** Ends a sample: closes the memory file and keeps what this sample saw. */
+  finish(mappings: Mapping[]): void {
+    if (typeof this.fd === 'number') closeSync(this.fd);
+    this.fd = undefined;
+    this.known = this.seen;
+    this.seen = new Map();
+    this.lastStarts = mappings.map((m) => m.start);
+    for (const { runs } of this.known.values()) for (const run of runs) this.lastStarts.push(run.start);
+    this.hints = undefined;
+  }
+
+  /** The runs in [start, end), or undefined when the memory cannot be read. */
+  private read(start: number, end: number): ChunkRun[] | undefined {
+    const fd = this.open();
+    if (fd === undefined) return undefined;
+    this.hints ??= this.lastStarts.sort((a, b) => a - b);
+    const hints = this.hints.slice(firstAbove(this.hints, start), firstAbove(this.hints, end - 1));
+    return findChunkRuns((address) => this.readHeader(fd, address), start, end, hints, pageSize());
+  }
+
+  private open(): number | undefined {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(`/proc/${this.pid}/mem`, 'r');
+        this.status = 'read';
+      } catch (error) {
+        this.fd = failureOf(error);
+        if (!this.fd) throw error;
+        // Gone: the sample's closing stat check says so.
+        if (this.fd === DENIED) this.status = 'refused';
+      }
+    }
+    return typeof this.fd === 'number' ? this.fd : undefined;
+  }
+
+  private readHeader(fd: number, address: number): Uint8Array | undefined {
+    try {
+      return this.header.subarray(0, readSync(fd, this.header, 0, CHUNK_HEADER_BYTES, address));
+    } catch (error) {
+      // EIO: the range was unmapped after maps was read.
+      if ((error as NodeJS.ErrnoException).code === 'EIO') return undefined;
+      throw error;
+    }
+  }
+}
+
 class LinuxProbe implements ProcessProbe {
   /** The start time seen first: a later sample with another one is a different process under the same pid. */
   private startTicks: number | undefined;
@@ -143,8 +343,13 @@ class LinuxProbe implements ProcessProbe {
   private flagsByStart = new Map<string, Set<string>>();
   /** The Java heap's reservation never moves: keep it when a resize races the perfdata read. */
   private javaHeap: ManagedRange | undefined;
+  private readonly images: ImageBounds;
+  private readonly chunks: ChunkFinder;
 
-  constructor(readonly pid: number) {}
+  constructor(readonly pid: number) {
+    this.images = new ImageBounds(pid);
+    this.chunks = new ChunkFinder(pid);
+  }
 
   sample({ usage }: SnapshotOptions): Snapshot {
     const pid = this.pid;
@@ -162,6 +367,20 @@ class LinuxProbe implements ProcessProbe {
     const statusText = readProc(`/proc/${pid}/status`);
     const threads = readThreadStackPointers(pid);
     const cmdlineText = readProc(`/proc/${pid}/cmdline`);
+    this.rememberFlags(mappings, usage);
+    this.javaHeap = findJavaHeap(pid, mappings) ?? (mappings.some(isPerfdataMapping) ? this.javaHeap : undefined);
+    const javaHeap = this.javaHeap;
+    // Reads ELF headers, the target's memory and its pagemap, so before the closing stat check.
+    const regions = classifyMappings({
+      mappings,
+      threads,
+      managedRanges: javaHeap ? [javaHeap] : [],
+      imageEnd: this.images.imageEnd,
+      mmappedChunks: this.chunks.mmappedChunks,
+      residentBytes: (ranges) => residentBytes(pid, ranges),
+    });
+    this.images.finish();
+    this.chunks.finish(mappings);
 
     // Same pid, same start time: still the process we began with (pids are reused).
     const after = readProc(`/proc/${pid}/stat`);
@@ -169,11 +388,6 @@ class LinuxProbe implements ProcessProbe {
       throw exitedDuringRead(pid);
     }
     this.startTicks = stat.startTicks;
-    this.rememberFlags(mappings, usage);
-
-    this.javaHeap = findJavaHeap(pid, mappings) ?? (mappings.some(isPerfdataMapping) ? this.javaHeap : undefined);
-    const javaHeap = this.javaHeap;
-    const regions = classifyMappings({ mappings, threads, managedRanges: javaHeap ? [javaHeap] : [] });
     const free = freeGaps(mappings, USER_SPACE_LOW, userSpaceHigh(mappings));
     const summary = summarize(regions, statusBytes(parseStatus(statusText), 'VmPTE'), free);
     const args = typeof cmdlineText === 'string' ? parseCmdline(cmdlineText) : [];
@@ -188,6 +402,7 @@ class LinuxProbe implements ProcessProbe {
       takenAt,
       ...summary,
       managedHeaps,
+      heapChunks: this.chunks.status,
       regions,
     };
   }

@@ -1,5 +1,5 @@
 /**
- * Pure parsers for the text of /proc files (man 5 proc). They take the file's text and never touch the file
+ * Pure parsers for /proc files (man 5 proc). They take the file's text (or bytes) and never touch the file
  * system, so they are tested on fixture text as well as live.
  */
 
@@ -207,4 +207,41 @@ export function parseSyscallStackPointer(text: string): number | undefined {
 /** /proc/PID/cmdline is NUL-separated with a trailing NUL; empty for kernel threads and zombies. */
 export function parseCmdline(text: string): string[] {
   return text.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1);
+}
+
+/**
+ * The kernel's device number (as fstat gives it) for the `major:minor` of a maps line: glibc's makedev layout,
+ * minor's low byte, then 12 bits of major, then the rest of minor (the kernel's majors have 12 bits).
+ */
+export function deviceNumber(dev: string): number {
+  const [major, minor] = dev.split(':').map((part) => Number.parseInt(part, 16));
+  return (minor & 0xff) + major * 0x100 + Math.floor(minor / 0x100) * 0x100000;
+}
+
+// AT_NULL ends the auxiliary vector; AT_PAGESZ holds the page size.
+const AT_NULL = 0;
+const AT_PAGESZ = 6;
+
+/** The page size from /proc/PID/auxv: (type, value) pairs of u64, 64-bit little-endian (x86-64, arm64). */
+export function parseAuxvPageSize(auxv: Uint8Array): number | undefined {
+  const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
+  for (let at = 0; at + 16 <= auxv.byteLength; at += 16) {
+    const type = Number(view.getBigUint64(at, true));
+    if (type === AT_NULL) break;
+    if (type === AT_PAGESZ) return Number(view.getBigUint64(at + 8, true));
+  }
+  return undefined;
+}
+
+// /proc/PID/pagemap: one u64 per page; bit 63 = in RAM, bit 62 = swapped out (the high u32's top two bits).
+const PAGEMAP_IN_RAM_OR_SWAP = 0xc0000000;
+
+/** How many of the pages these pagemap entries describe are in RAM or in swap (64-bit little-endian). */
+export function countResidentPages(entries: Uint8Array): number {
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  let pages = 0;
+  for (let at = 0; at + 8 <= entries.byteLength; at += 8) {
+    if ((view.getUint32(at + 4, true) & PAGEMAP_IN_RAM_OR_SWAP) !== 0) pages++;
+  }
+  return pages;
 }

@@ -47,9 +47,10 @@ async function until(what: string, done: () => boolean, timeoutMs = 20_000): Pro
   }
 }
 
-// A program that leaks 2.5 MiB/s and "crashes" after 330 of its ticks (~33 s), restarted by a watchdog: the pid
-// file names each new life. Recorded with --pidfile --follow for 75 s: two full lives and part of a third.
-const LIFE_TICKS = 330;
+// A program that leaks 2.5 MiB/s and "crashes" after 400 of its ticks (~40 s), restarted by a watchdog: the pid
+// file names each new life. Recorded with --pidfile --follow for 90 s: two full lives and part of a third. A life
+// needs 30 s to be judged: 40 leaves room for a slow start of the CLI on a busy machine.
+const LIFE_TICKS = 400;
 interface Finding {
   type: string;
   verdict: string;
@@ -70,7 +71,7 @@ async function recordRestarts(): Promise<Restarting> {
   const pidfile = path.join(dir, 'leaker.pid');
   started.push(await startRestartingLeaker(pidfile, 'heap', LIFE_TICKS));
   const db = path.join(dir, 'restarts.db');
-  const watch = await runCli(['watch', '--pidfile', pidfile, '--follow', '--every', '250ms', '--duration', '75s', '--db', db, '--json'], { timeoutMs: 150_000 });
+  const watch = await runCli(['watch', '--pidfile', pidfile, '--follow', '--every', '250ms', '--duration', '90s', '--db', db, '--json'], { timeoutMs: 180_000 });
   assert.equal(watch.code, 0, watch.stderr);
   const session = lastJsonLine(watch).session as number;
   const analysis = await runCli(['analyze', String(session), '--db', db, '--json']);
@@ -192,7 +193,7 @@ test('--pidfile --follow: one session across restarts, each restart a new target
   assert.equal(targets.length, summary.restarts + 1);
   assert.equal(new Set(targets.map((t) => t.pid)).size, targets.length, 'each life is a new pid');
   for (let i = 1; i < targets.length; i++) assert.ok(targets[i].first_seq > targets[i - 1].last_seq, 'lives do not overlap');
-  assert.match(watch.stderr, new RegExp(`^session ${summary.session} → .*: watching pid \\d+ \\(.*leaker heap\\) every 250ms for 1m15s, following restarts of the pid in .*leaker\\.pid$`, 'm'));
+  assert.match(watch.stderr, new RegExp(`^session ${summary.session} → .*: watching pid \\d+ \\(.*leaker heap\\) every 250ms for 1m30s, following restarts of the pid in .*leaker\\.pid$`, 'm'));
 });
 
 test('a leak that restarts its program is judged per life: every judged life leaks, at the program\'s rate, from the start', async () => {

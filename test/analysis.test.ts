@@ -220,3 +220,23 @@ test('compareFindings: a regression only when B is significantly faster and grow
   assert.equal(compareFindings(leak, finding('leak', 52 * MiB, 47 * MiB, 57 * MiB)).change, 'same');
   assert.equal(compareFindings(finding('insufficient-data', 0, 0, 0), leak).change, 'unknown');
 });
+
+test('the sums: Native (Private + Heap) catches a leak split between them that neither shows alone', async () => {
+  const { analyzeSession, rowValues, ANALYZED_ROWS } = await import('../src/analysis/session.js');
+  const hours = 6;
+  const t = Array.from({ length: hours * 3600 }, (_, i) => i);
+  const zeros = new Float64Array(t.length);
+  const level = 50 * MiB;
+  // 0.7 MiB/h each: under the 1 MiB/h that matters for one type, 1.4 MiB/h together.
+  const creeping = Float64Array.from(t, (ti) => level + (ti / 3600) * 0.7 * MiB);
+  const committed = { image: zeros, private: creeping, shareable: zeros, mappedFile: zeros, heap: creeping, managedHeap: zeros, stack: zeros, pageTable: zeros, free: zeros };
+  assert.deepEqual(rowValues(committed, 'native').slice(0, 2), [2 * level, 2 * level + (1 / 3600) * 1.4 * MiB]);
+  const findings = analyzeSession({ t, committed, limit: undefined, lives: [] }, ANALYZED_ROWS, () => []);
+  const verdict = (row: string) => findings.find((f) => f.type === row)!;
+  assert.equal(verdict('private').verdict, 'no-leak');
+  assert.equal(verdict('heap').verdict, 'no-leak');
+  assert.equal(verdict('native').verdict, 'leak', verdict('native').explanation);
+  close(verdict('native').slopeBytesPerHour, 1.4 * MiB, 0.01 * MiB, 'native rate');
+  assert.match(verdict('native').explanation, /^Native \(Private \+ Heap\) grew /);
+  assert.equal(verdict('total').verdict, 'leak');
+});

@@ -93,7 +93,8 @@ test('the malloc leak: rate near the program\'s 2.5 MiB/s, explained, with the [
 
 test('analyze --json has exactly the documented shape', () => {
   const { raw, session } = analyses.get('thread leak')!;
-  assert.deepEqual(Object.keys(raw), ['session', 'durationSeconds', 'samples', 'findings']);
+  assert.deepEqual(Object.keys(raw), ['session', 'durationSeconds', 'samples', 'metric', 'findings']);
+  assert.equal(raw.metric, 'committed');
   assert.equal(raw.session, session);
   assert.ok((raw.durationSeconds as number) >= 55 && (raw.samples as number) >= 200);
   const stack = (raw.findings as Record<string, unknown>[]).find((f) => f.type === 'stack')!;
@@ -111,13 +112,35 @@ test('--fail-on-leak exits 1 on a leak and 0 without; --junit writes one test ca
   assert.match(failing.stderr, /a gated memory type leaks/);
   assert.match(failing.stdout, /^Heap +LEAK/m);
   const xml = readFileSync(junit, 'utf8');
-  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="leakwatch session \d+: [^"]*" tests="8" failures="1"/);
-  assert.equal(xml.match(/<testcase /g)?.length, 8);
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="leakwatch session \d+: [^"]*" tests="10" failures="2"/);
+  assert.equal(xml.match(/<testcase /g)?.length, 10, 'eight types and the two sums');
+  assert.match(xml, /<testcase classname="leakwatch.session\d+" name="Native memory does not leak">\s*<failure message="Native leaks" type="leak">Native \(Private \+ Heap\) grew/);
   assert.match(xml, /<testcase classname="leakwatch.session\d+" name="Heap memory does not leak">\s*<failure message="Heap leaks" type="leak">Heap grew/);
   const clean = analyses.get('malloc churn')!;
   const passing = await runCli(['analyze', String(clean.session), '--db', clean.db, '--fail-on-leak', '--junit', path.join(dir, 'clean.xml')]);
   assert.equal(passing.code, 0, passing.stderr);
   assert.match(readFileSync(path.join(dir, 'clean.xml'), 'utf8'), /failures="0"/);
+});
+
+test('--metric ws judges the working set; --types names the rows judged and gated, the sums included', async () => {
+  const { db, session } = analyses.get('malloc leak')!;
+  const ws = await runCli(['analyze', String(session), '--db', db, '--json', '--metric', 'ws']);
+  assert.equal(ws.code, 0, ws.stderr);
+  const raw = JSON.parse(ws.stdout);
+  assert.equal(raw.metric, 'ws');
+  // The leaked blocks are written to, so they are resident: the working set leaks as committed memory does.
+  const heap = raw.findings.find((f: Finding) => f.type === 'heap');
+  assert.equal(heap.verdict, 'leak', heap.explanation);
+  const only = await runCli(['analyze', String(session), '--db', db, '--types', 'native', '--fail-on-leak']);
+  assert.equal(only.code, 1, only.stderr);
+  assert.match(only.stdout, /^Native +LEAK /m);
+  assert.doesNotMatch(only.stdout, /^Heap /m);
+  const clean = analyses.get('malloc churn')!;
+  const cleanNative = await runCli(['analyze', String(clean.session), '--db', clean.db, '--types', 'native,total', '--fail-on-leak', '--metric', 'ws']);
+  assert.equal(cleanNative.code, 0, cleanNative.stdout);
+  const bad = await runCli(['analyze', String(session), '--db', db, '--metric', 'rss']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--metric.*rss.*committed, ws/);
 });
 
 test('--types limits the analysis; bad input is a one-line usage error', async () => {

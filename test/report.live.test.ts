@@ -83,7 +83,7 @@ test('a leaking session: no errors, no network, every chart drawn, the verdict r
       return { id: canvas.id, painted, total: width * height };
     }),
   );
-  assert.equal(drawn.length, 6, JSON.stringify(drawn.map((d) => d.id)));
+  assert.equal(drawn.length, 8, JSON.stringify(drawn.map((d) => d.id)));
   for (const d of drawn) assert.ok(d.painted > d.total * 0.01, `${d.id}: ${d.painted} painted pixels`);
   const headline = await page.textContent('h1');
   assert.match(headline!, /Leaking: Heap at [\d.]+ (MiB|GiB)\/h/);
@@ -124,7 +124,7 @@ test('restarts are marked on every chart\'s time axis and listed in the facts', 
     const charts = Object.values((window as unknown as { Chart: { instances: Record<string, { data: { datasets: { label: string; data: { x: number; y: number | null }[] }[] } }> } }).Chart.instances);
     return charts.map((chart) => chart.data.datasets.find((d) => d.label === 'restart')?.data.filter((p) => p.y !== null).map((p) => p.x));
   });
-  assert.equal(marks.length, 6);
+  assert.equal(marks.length, 8);
   for (const xs of marks) {
     assert.ok(xs, 'a restart dataset on every chart');
     assert.equal(xs.length, 2 * count);

@@ -1,6 +1,6 @@
 /** Comparing two sessions (build N vs build N+1): is a type's growth different, judged by the rates' 95% CIs? */
-import { TYPE_LABELS } from '../collector/types.js';
 import { formatBytes } from '../units.js';
+import { ROW_LABELS } from './session.js';
 import type { Finding } from './types.js';
 
 export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
@@ -10,7 +10,7 @@ export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
  * `suspected`; an improvement the other way round; the same when the intervals overlap.
  */
 export function compareFindings(a: Finding, b: Finding): { change: Change; sentence: string } {
-  const label = TYPE_LABELS[a.type];
+  const label = ROW_LABELS[a.type];
   const rate = (f: Finding) => `${formatBytes(f.slopeBytesPerHour)}/h (95% CI ${formatBytes(f.ci[0])}–${formatBytes(f.ci[1])}/h, ${f.verdict})`;
   if (a.verdict === 'insufficient-data' || b.verdict === 'insufficient-data') {
     return { change: 'unknown', sentence: `${label}: too little data in ${a.verdict === 'insufficient-data' ? 'A' : 'B'} to compare.` };

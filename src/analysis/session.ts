@@ -2,19 +2,42 @@
 import { TYPE_LABELS, type MemoryLimit, type MemoryType } from '../collector/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 import { analyzeTrend, DEFAULT_OPTIONS } from './trend.js';
-import type { AnalysisOptions, Finding, RegionGrowth, Series } from './types.js';
+import type { AnalysisOptions, Finding, RegionGrowth, Row, Series } from './types.js';
 
-/** The types whose leaks fail a build; the others are reported for context. */
+/**
+ * The types whose leaks fail a build by default: what a program allocates (Private, Heap, Managed Heap, Stack).
+ * Image, Mapped File and Shareable follow what it loads and maps (files, shared memory), Page Table follows the rest.
+ */
 export const GATED_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const satisfies readonly MemoryType[];
 /** Every type analysis looks at (Free is address space, not memory). */
 export const ANALYZED_TYPES = [...GATED_TYPES, 'image', 'shareable', 'mappedFile', 'pageTable'] as const satisfies readonly MemoryType[];
+/** The sums judged besides the types, and what each adds up. */
+export const SUMS = {
+  native: ['private', 'heap'],
+  total: ANALYZED_TYPES.filter((t) => t !== 'pageTable'),
+} as const satisfies Record<Exclude<Row, MemoryType>, readonly MemoryType[]>;
+/** Gated by default: the allocating types, and Native (a leak that moves between Private and Heap as blocks grow). */
+export const GATED_ROWS = [...GATED_TYPES, 'native'] as const satisfies readonly Row[];
+/** Every row analysis judges by default. */
+export const ANALYZED_ROWS = [...GATED_TYPES, 'native', 'total', 'image', 'shareable', 'mappedFile', 'pageTable'] as const satisfies readonly Row[];
 
-export const isGated = (type: MemoryType) => (GATED_TYPES as readonly MemoryType[]).includes(type);
+export const ROW_LABELS: Record<Row, string> = { ...TYPE_LABELS, native: 'Native', total: 'Total' };
+
+export const isGated = (row: Row) => (GATED_ROWS as readonly Row[]).includes(row);
+
+/** The memory types a row adds up (a type: itself). */
+export const typesOf = (row: Row): readonly MemoryType[] => (row === 'native' || row === 'total' ? SUMS[row] : [row]);
+
+/** A row's values per tick: the type's own, or the sum of the types it adds up. */
+export function rowValues(columns: Record<MemoryType, ArrayLike<number>>, row: Row): number[] {
+  const types = typesOf(row);
+  return Array.from(columns[types[0]], (_, i) => types.reduce((sum, type) => sum + columns[type][i], 0));
+}
 
 export interface SessionData {
   /** Seconds since the session started, one per tick. */
   t: ArrayLike<number>;
-  /** Committed bytes per type and tick, summed over the session's processes (e.g. one Float64Array per type). */
+  /** The judged metric's bytes per type and tick, summed over the session's processes (e.g. one Float64Array each). */
   committed: Record<MemoryType, ArrayLike<number>>;
   limit: MemoryLimit | undefined;
   /** Tick indices where the watched program restarted (a new target process); empty when it did not. */
@@ -38,7 +61,7 @@ function humanDuration(seconds: number): string {
  */
 export function analyzeSession(
   data: SessionData,
-  types: readonly MemoryType[],
+  rows: readonly Row[],
   regionGrowthSince: (seconds: number) => RegionGrowth[],
   options: Omit<AnalysisOptions, 'managed'> = DEFAULT_OPTIONS,
 ): Finding[] {
@@ -47,18 +70,18 @@ export function analyzeSession(
   const growthCache = new Map<number, RegionGrowth[]>();
   // The trend analysis takes plain arrays: one type's copy at a time (8 bytes per tick) beside the stored columns.
   const t = Array.from(data.t);
-  return types.map((type) => {
-    const series: Series = { t, v: Array.from(data.committed[type]), lives: data.lives };
+  return rows.map((type) => {
+    const series: Series = { t, v: rowValues(data.committed, type), lives: data.lives };
     const trend = analyzeTrend(series, { ...options, managed: type === 'managedHeap' });
     const growing = trend.verdict === 'leak' || trend.verdict === 'suspected';
     const from = trend.onsetSeconds ?? data.t[0] ?? 0;
     let topRegions: RegionGrowth[] = [];
     if (growing) {
       if (!growthCache.has(from)) growthCache.set(from, regionGrowthSince(from));
-      topRegions = growthCache.get(from)!.filter((g) => g.type === type && g.growthBytes > 0).slice(0, TOP_REGIONS);
+      topRegions = growthCache.get(from)!.filter((g) => typesOf(type).includes(g.type) && g.growthBytes > 0).slice(0, TOP_REGIONS);
     }
     const toLimit = growing ? timeToLimit(trend.slopeBytesPerHour, data.limit, currentTotal) : null;
-    const parts = [`${TYPE_LABELS[type]} ${trend.reason}.`];
+    const parts = [`${ROW_LABELS[type]}${type in SUMS ? ` (${typesOf(type).map((t) => TYPE_LABELS[t]).join(' + ')})` : ''} ${trend.reason}.`];
     if (topRegions.length > 0) {
       parts.push(`Most of it: ${topRegions.slice(0, 2).map((g) => `${g.details} (+${formatBytes(g.growthBytes)})`).join(', ')}.`);
     }

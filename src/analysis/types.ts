@@ -14,6 +14,16 @@ export interface Series {
 
 export type Verdict = 'leak' | 'suspected' | 'no-leak' | 'insufficient-data';
 
+/**
+ * What analysis judges: one memory type, or a sum of them. `native` is Private + Heap (a native leak wherever the
+ * allocator put it: glibc serves big blocks with mmap, other allocators keep all their memory in anonymous
+ * mappings); `total` is every mapped type (all but Page Table and Free).
+ */
+export type Row = MemoryType | 'native' | 'total';
+
+/** Which numbers are judged: committed memory (what counts against the commit limit) or the working set (RSS). */
+export type Metric = 'committed' | 'ws';
+
 export interface AnalysisOptions {
   /** Judge the post-GC floor (minimum of each GC cycle) rather than the raw values: for managed heaps. */
   managed: boolean;
@@ -65,7 +75,7 @@ export interface RegionGrowth {
 }
 
 export interface Finding {
-  type: MemoryType;
+  type: Row;
   verdict: Verdict;
   slopeBytesPerHour: number;
   ci: [number, number];

@@ -1,12 +1,11 @@
 /** Wiring shared by `analyze`, `report` and `demo`: a stored session into the analysis and the report. */
-import { analyzeSession } from '../analysis/session.js';
-import type { Finding } from '../analysis/types.js';
-import type { MemoryLimit, MemoryType } from '../collector/types.js';
+import { ANALYZED_ROWS, analyzeSession } from '../analysis/session.js';
+import type { Finding, Metric, Row } from '../analysis/types.js';
+import type { MemoryLimit } from '../collector/types.js';
 import type { Db } from '../db/open.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ANALYZED_TYPES } from '../analysis/session.js';
 import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
 import { formatBytes } from '../units.js';
@@ -19,26 +18,27 @@ export interface AnalysedSession {
   findings: Finding[];
   /** When the watched program restarted, seconds since start. */
   restarts: number[];
+  metric: Metric;
 }
 
-export function analyseStoredSession(db: Db, id: number, file: string, types: readonly MemoryType[], alive: CollectorAlive): AnalysedSession {
+export function analyseStoredSession(db: Db, id: number, file: string, rows: readonly Row[], alive: CollectorAlive, metric: Metric = 'committed'): AnalysedSession {
   const session = loadSession(db, id, file, alive);
-  const data = sessionSeries(db, id);
+  const data = sessionSeries(db, id, metric);
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
     : undefined;
-  const lives = restartTicks(db, id);
-  const findings = analyzeSession({ ...data, limit, lives }, types, (from) => regionGrowth(db, id, from));
+  const lives = restartTicks(db, id, metric);
+  const findings = analyzeSession({ ...data, limit, lives }, rows, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
-  return { session, series: data, samples: data.t.length, durationSeconds, findings, restarts: lives.map((i) => data.t[i]) };
+  return { session, series: data, samples: data.t.length, durationSeconds, findings, restarts: lives.map((i) => data.t[i]), metric };
 }
 
 // The report's regions table shows this many of the largest growths.
 const REGION_ROWS = 20;
 
 /** Everything the HTML report shows about a stored session. */
-export function reportModel(db: Db, id: number, file: string, alive: CollectorAlive): ReportModel {
-  const analysed = analyseStoredSession(db, id, file, ANALYZED_TYPES, alive);
+export function reportModel(db: Db, id: number, file: string, alive: CollectorAlive, metric: Metric = 'committed'): ReportModel {
+  const analysed = analyseStoredSession(db, id, file, ANALYZED_ROWS, alive, metric);
   const { session, series } = analysed;
   return {
     session: {
@@ -65,6 +65,7 @@ export function reportModel(db: Db, id: number, file: string, alive: CollectorAl
     latest: typeTotalsAtLastTick(db, id),
     regions: regionGrowth(db, id, series.t[0] ?? 0).filter((r) => r.growthBytes !== 0).slice(0, REGION_ROWS),
     restarts: analysed.restarts,
+    metric,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
-import { TOTAL_COLUMNS, type MemoryType, type TotalColumn } from '../collector/types.js';
+import { Option } from 'commander';
+import { TOTAL_COLUMNS, type TotalColumn } from '../collector/types.js';
 import { LeakwatchError } from '../errors.js';
 import { parseDuration } from '../watch/schedule.js';
 
@@ -29,10 +30,14 @@ export function parseTimePoint(text: string, option: string, sessionStartMs: num
   return parseDuration(text, option) / 1000;
 }
 
-/** `heap,stack`: a comma-separated list of type keys, each one of `allowed`. */
-export function parseTypeList(text: string, allowed: readonly MemoryType[]): MemoryType[] {
+/** `heap,stack`: a comma-separated list of type keys (or sums, where allowed), each one of `allowed`. */
+export function parseTypeList<T extends string>(text: string, allowed: readonly T[]): T[] {
   const types = text.split(',').map((t) => t.trim()).filter(Boolean);
   const unknown = types.find((t) => !(allowed as readonly string[]).includes(t));
   if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${allowed.join(', ')})`);
-  return types as MemoryType[];
+  return types as T[];
 }
+
+/** `--metric committed|ws`: what analysis judges. */
+export const metricOption = () =>
+  new Option('--metric <metric>', 'judge committed memory, or the working set (resident memory, RSS) of the ticks that read it').choices(['committed', 'ws']).default('committed');

@@ -1,7 +1,7 @@
 /** Reading back what the collector stored. */
 import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import { hostname } from 'node:os';
-import type { RegionGrowth } from '../analysis/types.js';
+import type { Metric, RegionGrowth } from '../analysis/types.js';
 import { LeakwatchError } from '../errors.js';
 import { MEMORY_TYPES, type MemoryType, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
@@ -95,7 +95,10 @@ export function loadSession(db: Db, id: number, file: string, alive: CollectorAl
 export interface SessionSeries {
   /** Seconds since the session started, one per tick. */
   t: Float64Array;
-  /** Committed bytes per type and tick, summed over the session's processes. */
+  /**
+   * Committed bytes per type and tick, summed over the session's processes; with the `ws` metric the working set
+   * instead, and only the ticks that read it (smaps).
+   */
   committed: Record<MemoryType, Float64Array>;
   /** Working set of all mapped types per tick; NaN on ticks that did not read smaps. */
   totalWs: Float64Array;
@@ -143,17 +146,20 @@ export const committedColumns = (types: readonly MemoryType[]) => types.map((typ
  * Per tick: elapsed seconds, every type's committed bytes and the total working set, summed over processes. The
  * whole session is held for the analysis, compactly: 11 doubles (88 bytes) per tick, 53 MB for a week at 1 s.
  */
-export function sessionSeries(db: Db, sessionId: number): SessionSeries {
+export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'committed'): SessionSeries {
   const client = db.$client;
-  const columns = [...committedColumns(MEMORY_TYPES), ...MAPPED_TYPES.map((type) => snakeColumn(type, 'totalWs'))];
+  // Free space has no working set; it is 0 either way.
+  const judged = MEMORY_TYPES.map((type) => snakeColumn(type, metric === 'ws' && type !== 'free' ? 'totalWs' : 'committed'));
+  const columns = [...judged, ...MAPPED_TYPES.map((type) => snakeColumn(type, 'totalWs'))];
   // One read transaction: the tick count and the rows are the same snapshot while a watch is writing.
   return client.transaction(() => {
-    const { ticks } = client.prepare('SELECT count(DISTINCT seq) AS ticks FROM samples WHERE session_id = ?').get(sessionId) as { ticks: number };
+    const ticks = countTicks(db, sessionId, metric);
     const t = new Float64Array(ticks);
     const totalWs = new Float64Array(ticks);
     const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, new Float64Array(ticks)])) as Record<MemoryType, Float64Array>;
     let i = 0;
     for (const tick of tickSums(db, sessionId, columns)) {
+      if (metric === 'ws' && !tick.withUsage) continue;
       t[i] = tick.seconds;
       MEMORY_TYPES.forEach((type, c) => (committed[type][i] = tick.values[c]));
       totalWs[i] = tick.withUsage ? tick.values.slice(MEMORY_TYPES.length).reduce((sum, v) => sum + v, 0) : NaN;
@@ -163,17 +169,25 @@ export function sessionSeries(db: Db, sessionId: number): SessionSeries {
   })();
 }
 
+/** The ticks a metric has: every tick for committed memory; for the working set, those where every process read it. */
+function countTicks(db: Db, sessionId: number, metric: Metric, beforeSeq = Infinity): number {
+  const sql = metric === 'ws'
+    ? 'SELECT count(*) AS n FROM (SELECT seq FROM samples WHERE session_id = ? AND seq < ? GROUP BY seq HAVING min(with_usage) = 1)'
+    : 'SELECT count(DISTINCT seq) AS n FROM samples WHERE session_id = ? AND seq < ?';
+  return (db.$client.prepare(sql).get(sessionId, beforeSeq === Infinity ? Number.MAX_SAFE_INTEGER : beforeSeq) as { n: number }).n;
+}
+
 /**
- * Where the watched program restarted: the tick index at which each target process (one the user asked to watch,
- * stored without a parent) that was not there at the first tick appeared. From process identity, never from values.
+ * Where the watched program restarted: the index, among the metric's ticks, at which each target process (one the
+ * user asked to watch, stored without a parent) that was not there at the first tick appeared. From process
+ * identity, never from values.
  */
-export function restartTicks(db: Db, sessionId: number): number[] {
+export function restartTicks(db: Db, sessionId: number, metric: Metric = 'committed'): number[] {
   const starts = db.$client
-    .prepare(`SELECT (SELECT count(DISTINCT s.seq) FROM samples s WHERE s.session_id = p.session_id AND s.seq < p.first_seq) AS tick
-      FROM processes p WHERE p.session_id = ? AND p.parent_pid IS NULL AND p.first_seq > (SELECT min(seq) FROM samples WHERE session_id = ?)
-      ORDER BY p.first_seq`)
-    .all(sessionId, sessionId) as { tick: number }[];
-  return [...new Set(starts.map((s) => s.tick))];
+    .prepare(`SELECT first_seq AS seq FROM processes p WHERE p.session_id = ? AND p.parent_pid IS NULL
+      AND p.first_seq > (SELECT min(seq) FROM samples WHERE session_id = ?) ORDER BY p.first_seq`)
+    .all(sessionId, sessionId) as { seq: number }[];
+  return [...new Set(starts.map((s) => countTicks(db, sessionId, metric, s.seq)))];
 }
 
 /** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */

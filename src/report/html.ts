@@ -4,9 +4,9 @@
  * `<script type="application/json">` block, never as code; the page has no inline event handlers.
  */
 import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TypeTotals } from '../collector/types.js';
-import { GATED_TYPES, ANALYZED_TYPES } from '../analysis/session.js';
+import { ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, rowValues, typesOf } from '../analysis/session.js';
 import { compareFindings } from '../analysis/compare.js';
-import type { Finding, RegionGrowth } from '../analysis/types.js';
+import type { Finding, Metric, RegionGrowth, Row } from '../analysis/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
 import { lttb } from './lttb.js';
 
@@ -41,10 +41,17 @@ export interface ReportModel {
   regions: RegionGrowth[];
   /** When the watched program restarted (a new target process), seconds since start. */
   restarts: number[];
+  /** What `committed` holds and the verdicts judge: committed bytes, or the working set (then only ticks that read it). */
+  metric: Metric;
 }
 
-/** One colour per type, the same in every chart and table. */
-export const TYPE_COLOURS: Record<MemoryType, string> = {
+/** How each metric is named in titles. */
+export const METRIC_TEXT: Record<Metric, string> = { committed: 'committed memory', ws: 'working set (resident memory)' };
+
+/** One colour per type (and sum), the same in every chart and table. */
+export const TYPE_COLOURS: Record<Row, string> = {
+  native: '#92400e',
+  total: '#1f2937',
   image: '#6b7280',
   private: '#d97706',
   shareable: '#059669',
@@ -58,6 +65,8 @@ export const TYPE_COLOURS: Record<MemoryType, string> = {
 
 // Points per line the browser draws; the statistics use every sample.
 const DISPLAY_POINTS = 1500;
+
+const capitalised = (text: string) => text[0].toUpperCase() + text.slice(1);
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -98,8 +107,13 @@ export interface ChartSpec {
   id: string;
   title: string;
   stacked: boolean;
+  /** The y axis's title: what the bytes are. */
+  yTitle: string;
   datasets: Record<string, unknown>[];
 }
+
+/** The y axis's title for a metric's charts. */
+const METRIC_AXIS: Record<Metric, string> = { committed: 'committed', ws: 'working set' };
 
 const line = (label: string, data: Point[], colour: string, extra: Record<string, unknown> = {}) => ({
   label,
@@ -136,24 +150,27 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
     model.restarts.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, verticalMarks('restart', model.restarts, marked, '#111827')] };
   const stacked: ChartSpec = {
     id: 'stacked',
-    title: 'Committed memory by type',
+    title: `${capitalised(METRIC_TEXT[model.metric])} by type`,
     stacked: true,
+    yTitle: METRIC_AXIS[model.metric],
     // The first area fills down to zero, each next one down to the one below it.
     datasets: ANALYZED_TYPES.map((type, i) => line(TYPE_LABELS[type], points(model.committed[type]), TYPE_COLOURS[type], { fill: i === 0 ? 'origin' : '-1' })),
   };
-  const gated = GATED_TYPES.map((type): ChartSpec => {
+  const gated = [...GATED_ROWS, 'total' as const].map((type): ChartSpec => {
     const finding = model.findings.find((f) => f.type === type);
     const verdict = finding ? VERDICT_TEXT[finding.verdict] : 'not analysed';
-    const samples = points(model.committed[type]);
-    const datasets = [line(`${TYPE_LABELS[type]} (${verdict})`, samples, TYPE_COLOURS[type])];
-    const trend = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected') ? trendLine(model.t, model.committed[type], finding) : undefined;
+    const values = Float64Array.from(rowValues(model.committed, type));
+    const samples = points(values);
+    const datasets = [line(`${ROW_LABELS[type]} (${verdict})`, samples, TYPE_COLOURS[type])];
+    const trend = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected') ? trendLine(model.t, values, finding) : undefined;
     if (trend) {
       datasets.push(line('trend', trend.line, '#111827', { borderDash: [6, 4], borderWidth: 2 }));
       datasets.push(line('95% band', trend.lo, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033' }));
       datasets.push(line('95% band (upper)', trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
       if (finding!.onsetSeconds !== null && samples.length > 0) datasets.push(verticalMarks('onset', [finding!.onsetSeconds], samples, '#b91c1c'));
     }
-    return withRestarts({ id: type, title: `${TYPE_LABELS[type]}: ${verdict}`, stacked: false, datasets }, samples);
+    const what = typesOf(type).length > 1 ? ` (${typesOf(type).length === 2 ? typesOf(type).map((t) => TYPE_LABELS[t]).join(' + ') : 'all mapped types'})` : '';
+    return withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples);
   });
   const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
   const readSmaps = (_: number, i: number) => !Number.isNaN(model.totalWs[i]);
@@ -161,9 +178,14 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
   const committedPoints = points(committedTotal);
   const workingSet: ChartSpec = {
     id: 'ws',
-    title: 'Working set and committed memory',
+    title: model.metric === 'ws' ? 'Working set of all mapped types' : 'Working set and committed memory',
     stacked: false,
-    datasets: [line('committed', committedPoints, '#1f2937'), line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb')],
+    yTitle: 'bytes',
+    datasets: [
+      // With the ws metric every series already is working set: a committed line would only repeat it.
+      ...(model.metric === 'ws' ? [] : [line('committed', committedPoints, '#1f2937')]),
+      line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb'),
+    ],
   };
   return [withRestarts(stacked, [{ x: 0, y: 0 }, ...committedPoints]), ...gated, withRestarts(workingSet, committedPoints)];
 }
@@ -181,7 +203,7 @@ function findingCard(f: Finding): string {
         <dt>Time to limit</dt><dd>${f.timeToLimitSeconds === null ? '—' : escapeHtml(formatElapsed(f.timeToLimitSeconds * 1000))}</dd>
       </dl>`;
   return `<article class="card ${verdictClass}" style="border-color:${TYPE_COLOURS[f.type]}">
-      <h3><span class="swatch" style="background:${TYPE_COLOURS[f.type]}"></span>${escapeHtml(TYPE_LABELS[f.type])} <span class="verdict">${escapeHtml(VERDICT_TEXT[f.verdict])}</span></h3>
+      <h3><span class="swatch" style="background:${TYPE_COLOURS[f.type]}"></span>${escapeHtml(ROW_LABELS[f.type])} <span class="verdict">${escapeHtml(VERDICT_TEXT[f.verdict])}</span></h3>
       ${facts}
       <p class="explanation">${escapeHtml(f.explanation)}</p>
     </article>`;
@@ -255,10 +277,12 @@ const ZOOM_CONTROLS = `<section id="zoom" class="controls"><h2>Time range</h2>
 const canvas = (spec: ChartSpec) => `<div class="chart"><canvas id="chart-${escapeHtml(spec.id)}" aria-label="${escapeHtml(spec.title)}"></canvas></div>`;
 
 export function renderReport(model: ReportModel, chartJsSource: string): string {
-  const gatedFindings = model.findings.filter((f) => (GATED_TYPES as readonly MemoryType[]).includes(f.type));
+  const gatedFindings = model.findings.filter((f) => (GATED_ROWS as readonly Row[]).includes(f.type));
   const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
+  // A sum leaks whenever one of its types does: the headline names it only when none of them does on its own.
+  const named = leaking.filter((f) => typesOf(f.type).length === 1 || !leaking.some((g) => g !== f && typesOf(f.type).includes(g.type as MemoryType)));
   const headline = leaking.length > 0
-    ? `Leaking: ${leaking.map((f) => `${TYPE_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
+    ? `Leaking: ${named.map((f) => `${ROW_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
     : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
   const title = `leakwatch session ${model.session.id}`;
   const charts = chartSpecs(model);
@@ -267,12 +291,13 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
   const sections = `<header>
   <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
   <p class="command">${escapeHtml(model.session.command)}</p>
+  <p class="metric">Verdicts judge the ${escapeHtml(METRIC_TEXT[model.metric])}.</p>
 </header>
 <section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
 <section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
 ${ZOOM_CONTROLS}
-<section id="committed"><h2>Committed memory by type</h2>${canvas(stacked)}</section>
-<section id="gated"><h2>Leak-prone types: samples, trend and its 95% band, onset</h2><div class="grid">${rest.map(canvas).join('')}</div></section>
+<section id="committed"><h2>${escapeHtml(capitalised(METRIC_TEXT[model.metric]))} by type</h2>${canvas(stacked)}</section>
+<section id="gated"><h2>Leak-prone types and the sums: samples, trend and its 95% band, onset</h2><div class="grid">${rest.map(canvas).join('')}</div></section>
 <section id="working-set"><h2>Working set and committed memory (all types)</h2>${canvas(workingSet)}</section>
 <section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
 <section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
@@ -286,12 +311,12 @@ ${ZOOM_CONTROLS}
  */
 export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: string): string {
   const title = `leakwatch: session ${a.session.id} (A) vs session ${b.session.id} (B)`;
-  const rows = GATED_TYPES.map((type) => {
+  const rows = GATED_ROWS.map((type) => {
     const fa = a.findings.find((f) => f.type === type)!;
     const fb = b.findings.find((f) => f.type === type)!;
     const { change, sentence } = compareFindings(fa, fb);
     const rate = (f: Finding) => `${VERDICT_TEXT[f.verdict]}, ${formatBytes(f.slopeBytesPerHour)}/h (${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h)`;
-    return { change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(TYPE_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
+    return { change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
   });
   const regressions = rows.filter((r) => r.change === 'regression').length;
   const headline = regressions > 0 ? `B leaks more than A in ${regressions} type${regressions > 1 ? 's' : ''}` : 'No type grows significantly faster in B';
@@ -303,10 +328,12 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
     id: type,
     title: `${TYPE_LABELS[type]}: A (solid) and B (dashed)`,
     stacked: false,
+    yTitle: METRIC_AXIS[a.metric],
     datasets: [overlay(a, `A (session ${a.session.id})`, [])(type), overlay(b, `B (session ${b.session.id})`, [6, 4])(type)],
   }));
   const facts = (m: ReportModel, tag: string) => `<h3>${tag}: session ${m.session.id}</h3>${sessionFacts(m)}`;
-  const sections = `<header><h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1></header>
+  const sections = `<header><h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
+<p class="metric">Verdicts judge the ${escapeHtml(METRIC_TEXT[a.metric])}.</p></header>
 <section id="differences"><h2>Differences</h2>
 <table><thead><tr><th>Type</th><th>A: session ${a.session.id}</th><th>B: session ${b.session.id}</th><th>Change</th></tr></thead><tbody>${rows.map((r) => r.row).join('')}</tbody></table>
 <ul class="sentences">${rows.map((r) => `<li>${escapeHtml(r.sentence)}</li>`).join('')}</ul></section>
@@ -344,7 +371,7 @@ const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function bytes(v) { let u = 0; let x = Math.abs(v); while (x >= 1024 && u < UNITS.length - 1) { x /= 1024; u++; } return (v < 0 ? '-' : '') + x.toFixed(x >= 100 || u === 0 ? 0 : 1) + ' ' + UNITS[u]; }
 function elapsed(s) { s = Math.max(0, Math.round(s)); const p = (n) => String(n).padStart(2, '0'); return Math.floor(s / 3600) + ':' + p(Math.floor(s / 60) % 60) + ':' + p(s % 60); }
 const xAxis = { type: 'linear', min: 0, max: data.duration, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => elapsed(v), maxTicksLimit: 8 } };
-const yAxis = (stacked) => ({ stacked, beginAtZero: stacked, title: { display: true, text: 'committed' }, ticks: { callback: (v) => bytes(v) } });
+const yAxis = (spec) => ({ stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: spec.yTitle }, ticks: { callback: (v) => bytes(v) } });
 const tooltip = { callbacks: { title: (items) => items.length ? elapsed(items[0].parsed.x) : '', label: (item) => item.dataset.label + ': ' + bytes(item.parsed.y) } };
 const common = { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, plugins: { tooltip, decimation: { enabled: false } } };
 const charts = data.charts.map((spec) => new Chart(document.getElementById('chart-' + spec.id), {
@@ -352,7 +379,7 @@ const charts = data.charts.map((spec) => new Chart(document.getElementById('char
   data: { datasets: spec.datasets },
   options: Object.assign({}, common, {
     plugins: Object.assign({}, common.plugins, { title: { display: spec.id !== 'stacked' && spec.id !== 'ws', text: spec.title } }),
-    scales: { x: Object.assign({}, xAxis), y: yAxis(spec.stacked) },
+    scales: { x: Object.assign({}, xAxis), y: yAxis(spec) },
   }),
 }));
 const from = document.getElementById('zoom-from');

@@ -1,5 +1,5 @@
 /** JUnit XML for CI dashboards: one test case per analysed type; a leak in a gated type is a failure. */
-import { TYPE_LABELS } from '../collector/types.js';
+import { ROW_LABELS } from '../analysis/session.js';
 import type { Finding } from '../analysis/types.js';
 
 /** Escapes text for XML content and attribute values. */
@@ -12,9 +12,9 @@ export function escapeXml(text: string): string {
 export function junitXml(sessionId: number, command: string, findings: Finding[], isGated: (f: Finding) => boolean): string {
   const failures = findings.filter((f) => isGated(f) && f.verdict === 'leak').length;
   const cases = findings.map((f) => {
-    const name = escapeXml(`${TYPE_LABELS[f.type]} memory does not leak`);
+    const name = escapeXml(`${ROW_LABELS[f.type]} memory does not leak`);
     const body = isGated(f) && f.verdict === 'leak'
-      ? `\n    <failure message="${escapeXml(`${TYPE_LABELS[f.type]} leaks`)}" type="leak">${escapeXml(f.explanation)}</failure>\n  `
+      ? `\n    <failure message="${escapeXml(`${ROW_LABELS[f.type]} leaks`)}" type="leak">${escapeXml(f.explanation)}</failure>\n  `
       : `\n    <system-out>${escapeXml(`${f.verdict}: ${f.explanation}`)}</system-out>\n  `;
     return `  <testcase classname="leakwatch.session${sessionId}" name="${name}">${body}</testcase>`;
   });

@@ -57,7 +57,7 @@ export async function writePngs(specs: ChartSpec[], durationSeconds: number, dir
         plugins: { title: { display: true, text: spec.title }, legend: { position: 'top' } },
         scales: {
           x: { type: 'linear', min: 0, max: durationSeconds, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => formatElapsed(Number(v) * 1000) } },
-          y: { stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: 'committed' }, ticks: { callback: (v) => formatBytes(Number(v)) } },
+          y: { stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: spec.yTitle }, ticks: { callback: (v) => formatBytes(Number(v)) } },
         },
       },
     });

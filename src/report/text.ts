@@ -1,5 +1,6 @@
 /** Plain-text, VMMap-style tables for the terminal. */
 import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
+import { ROW_LABELS } from '../analysis/session.js';
 import type { Finding } from '../analysis/types.js';
 import type { TickStatus } from '../watch/recorder.js';
 import { formatBytes, formatElapsed } from '../units.js';
@@ -139,7 +140,7 @@ const VERDICT_LABELS: Record<Finding['verdict'], string> = {
 export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean): string {
   const header = ['Type', 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
   const rows = findings.map((f) => [
-    TYPE_LABELS[f.type] + (isGated(f) ? '' : ' (not gated)'),
+    ROW_LABELS[f.type] + (isGated(f) ? '' : ' (not gated)'),
     VERDICT_LABELS[f.verdict],
     f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.slopeBytesPerHour)}/h`,
     f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h`,

@@ -1,18 +1,19 @@
 import { Command } from 'commander';
-import type { MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
-import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
+import { ANALYZED_ROWS, GATED_ROWS, isGated } from '../../analysis/session.js';
+import type { Finding, Metric, Row } from '../../analysis/types.js';
 import { findingsTable } from '../../report/text.js';
 import { junitXml } from '../../report/junit.js';
 import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
-import { parseSessionId, parseTypeList } from '../options.js';
+import { metricOption, parseSessionId, parseTypeList } from '../options.js';
 
 interface AnalyzeOptions {
   db: string;
   json?: boolean;
-  types?: MemoryType[];
+  types?: Row[];
   failOnLeak?: boolean;
   junit?: string;
+  metric: Metric;
 }
 
 /** Exit code when --fail-on-leak finds a leak in a gated type. */
@@ -20,25 +21,29 @@ const EXIT_LEAK = 1;
 
 export function analyzeCommand(): Command {
   return new Command('analyze')
-    .description('decide per memory type whether a recorded session leaks: rate, onset, confidence, time to limit')
+    .description('decide per memory type, for Native (Private + Heap) and the Total, whether a recorded session leaks: rate, onset, confidence, time to limit')
     .argument('<session>', 'session id (printed by watch/run)', parseSessionId)
     .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
     .option('--json', 'print the findings as JSON')
-    .option('--types <list>', `comma-separated types (default: ${ANALYZED_TYPES.join(',')})`, (text: string) => parseTypeList(text, ANALYZED_TYPES))
-    .option('--fail-on-leak', `exit ${EXIT_LEAK} when a gated type (private, heap, managedHeap, stack) leaks`)
+    .option('--types <list>', `comma-separated types and sums to judge, all of them gated (default: ${ANALYZED_ROWS.join(',')}, of which ${GATED_ROWS.join(',')} gated)`, (text: string) => parseTypeList(text, ANALYZED_ROWS))
+    .addOption(metricOption())
+    .option('--fail-on-leak', `exit ${EXIT_LEAK} when a gated type or sum leaks`)
     .option('--junit <file>', 'also write JUnit XML: one test case per type, a leak is a failure')
     .action(async (id: number, options: AnalyzeOptions) => {
       const { analyseStoredSession } = await import('../analysis.js');
       const { session, samples, durationSeconds, findings } = await withReadOnlyDatabase(options.db, (db, alive) =>
-        analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_TYPES, alive),
+        analyseStoredSession(db, id, options.db, options.types ?? ANALYZED_ROWS, alive, options.metric),
       );
+      // Types named with --types are the gated set; by default the allocating types and Native are.
+      const gated = (f: Finding) => (options.types ? options.types.includes(f.type) : isGated(f.type));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ session: id, durationSeconds, samples, findings })}\n`);
+        process.stdout.write(`${JSON.stringify({ session: id, durationSeconds, samples, metric: options.metric, findings })}\n`);
       } else {
-        process.stdout.write(`session ${id}: ${samples} samples over ${durationSeconds} s\n\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
+        const judged = options.metric === 'ws' ? ' (judging the working set: the ticks that read it)' : '';
+        process.stdout.write(`session ${id}: ${samples} samples over ${durationSeconds} s${judged}\n\n${findingsTable(findings, gated)}\n`);
       }
-      if (options.junit) writeOutputFile(options.junit, junitXml(id, session.command, findings, (f) => isGated(f.type)));
-      if (options.failOnLeak && findings.some((f) => isGated(f.type) && f.verdict === 'leak')) {
+      if (options.junit) writeOutputFile(options.junit, junitXml(id, session.command, findings, gated));
+      if (options.failOnLeak && findings.some((f) => gated(f) && f.verdict === 'leak')) {
         throw new LeakwatchError('a gated memory type leaks (--fail-on-leak)', EXIT_LEAK);
       }
     });

@@ -1,7 +1,8 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
 import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ANALYZED_TYPES, GATED_TYPES } from '../../analysis/session.js';
+import { ANALYZED_ROWS, isGated, rowValues } from '../../analysis/session.js';
+import type { Metric } from '../../analysis/types.js';
 import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
 import { LeakwatchError } from '../../errors.js';
 import type { Aggregate, Row } from '../../history/resample.js';
@@ -9,7 +10,7 @@ import { printable, renderTable } from '../../report/text.js';
 import { formatBytes, formatElapsed } from '../../units.js';
 import { parseDuration } from '../../watch/schedule.js';
 import { withReadOnlyDatabase, writeStreamed } from '../io.js';
-import { parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
+import { metricOption, parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
 
 const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
 
@@ -188,16 +189,17 @@ export function compareCommand(): Command {
     .argument('<b>', 'session B (e.g. build N+1)', parseSessionId)
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .option('--fail-on-regression', 'exit 1 when a gated type grows significantly faster in B')
-    .action(async (a: number, b: number, options: { db: string; json?: boolean; failOnRegression?: boolean }) => {
+    .option('--fail-on-regression', 'exit 1 when a gated type or sum grows significantly faster in B')
+    .addOption(metricOption())
+    .action(async (a: number, b: number, options: { db: string; json?: boolean; failOnRegression?: boolean; metric: Metric }) => {
       const [{ analyseStoredSession }, { compareFindings }] = await Promise.all([import('../analysis.js'), import('../../analysis/compare.js')]);
       const comparisons = await withReadOnlyDatabase(options.db, (db, alive) => {
-        const fa = analyseStoredSession(db, a, options.db, ANALYZED_TYPES, alive).findings;
-        const fb = analyseStoredSession(db, b, options.db, ANALYZED_TYPES, alive).findings;
-        return ANALYZED_TYPES.map((type, i) => ({ type, gated: (GATED_TYPES as readonly MemoryType[]).includes(type), a: fa[i], b: fb[i], ...compareFindings(fa[i], fb[i]) }));
+        const fa = analyseStoredSession(db, a, options.db, ANALYZED_ROWS, alive, options.metric).findings;
+        const fb = analyseStoredSession(db, b, options.db, ANALYZED_ROWS, alive, options.metric).findings;
+        return ANALYZED_ROWS.map((type, i) => ({ type, gated: isGated(type), a: fa[i], b: fb[i], ...compareFindings(fa[i], fb[i]) }));
       });
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ a, b, types: comparisons.map((c) => ({ type: c.type, change: c.change, a: c.a, b: c.b, sentence: c.sentence })) })}\n`);
+        process.stdout.write(`${JSON.stringify({ a, b, metric: options.metric, types: comparisons.map((c) => ({ type: c.type, change: c.change, a: c.a, b: c.b, sentence: c.sentence })) })}\n`);
       } else {
         process.stdout.write(`${comparisons.filter((c) => c.gated || c.change !== 'same').map((c) => `- ${c.sentence}`).join('\n')}\n`);
       }
@@ -312,9 +314,9 @@ export function showCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: number, options: { db: string; json?: boolean }) => {
       const { analyseStoredSession } = await import('../analysis.js');
-      const { session, series, samples, durationSeconds, findings, restarts } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, id, options.db, ANALYZED_TYPES, alive));
-      const types = Object.fromEntries(ANALYZED_TYPES.map((type) => {
-        const values = series.committed[type];
+      const { session, series, samples, durationSeconds, findings, restarts } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, id, options.db, ANALYZED_ROWS, alive));
+      const types = Object.fromEntries(ANALYZED_ROWS.map((type) => {
+        const values = rowValues(series.committed, type);
         const finding = findings.find((f) => f.type === type)!;
         return [type, { first: values[0] ?? 0, last: values.at(-1) ?? 0, peak: values.length ? values.reduce((a, b) => Math.max(a, b)) : 0, verdict: finding.verdict, slopeBytesPerHour: finding.slopeBytesPerHour }];
       }));
@@ -327,7 +329,7 @@ export function showCommand(): Command {
         `${session.mode} of pid ${session.targetPid} on ${session.host}, ${new Date(session.startedAt).toISOString()}, ${samples} samples over ${formatElapsed(durationSeconds * 1000)}, ended by ${session.endReason ?? 'nothing yet (still being recorded)'}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
         ...(restarts.length > 0 ? [`the program restarted ${restarts.length} time${restarts.length === 1 ? '' : 's'}, at ${restarts.map((r) => formatElapsed(r * 1000)).join(', ')}; each life is judged on its own`] : []),
       ];
-      const rows = ANALYZED_TYPES.map((type) => {
+      const rows = ANALYZED_ROWS.map((type) => {
         const t = types[type];
         return [type, formatBytes(t.first), formatBytes(t.last), formatBytes(t.peak), t.verdict, `${formatBytes(t.slopeBytesPerHour)}/h`];
       });

@@ -1,20 +1,22 @@
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
 import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
-import { parseSessionId } from '../options.js';
+import { metricOption, parseSessionId } from '../options.js';
+import type { Metric } from '../../analysis/types.js';
 
 interface ReportOptions {
   db: string;
   output?: string;
   png?: string;
   compare?: string[];
+  metric: Metric;
 }
 
 /** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
-export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string): Promise<string[]> {
+export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string, metric: Metric = 'committed'): Promise<string[]> {
   const [{ chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
   const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db, alive) => {
-    const model = reportModel(db, id, dbFile, alive);
+    const model = reportModel(db, id, dbFile, alive, metric);
     const pngFiles = pngDir === undefined
       ? []
       : await (await import('../../report/png.js')).writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
@@ -25,10 +27,10 @@ export async function writeReport(id: number, dbFile: string, output = `leakwatc
 }
 
 /** Writes the side-by-side HTML comparison of two stored sessions; returns where it went. */
-async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`): Promise<string> {
+async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`, metric: Metric = 'committed'): Promise<string> {
   const [{ chartJsSource, reportModel }, { renderComparison }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
   const html = await withReadOnlyDatabase(dbFile, (db, alive) =>
-    renderComparison(reportModel(db, a, dbFile, alive), reportModel(db, b, dbFile, alive), chartJsSource()),
+    renderComparison(reportModel(db, a, dbFile, alive, metric), reportModel(db, b, dbFile, alive, metric), chartJsSource()),
   );
   writeOutputFile(output, html);
   return output;
@@ -42,16 +44,17 @@ export function reportCommand(): Command {
     .option('-o, --output <file>', 'where to write the report (default: leakwatch-session-<id>.html)')
     .option('--png <dir>', 'also write every chart as a PNG file into this directory (needs the optional canvas package)')
     .option('--compare <sessions...>', 'two session ids, A then B (e.g. build N and N+1): a side-by-side report instead')
+    .addOption(metricOption())
     .action(async (sessionText: string | undefined, options: ReportOptions) => {
       if (options.compare) {
         const ids = [...(sessionText === undefined ? [] : [sessionText]), ...options.compare].map(parseSessionId);
         if (ids.length !== 2) throw new LeakwatchError(`--compare needs exactly two session ids, got ${ids.length}`);
         if (options.png) throw new LeakwatchError('--png cannot be used with --compare');
-        process.stdout.write(`comparison written to ${await writeComparison(ids[0], ids[1], options.db, options.output)}\n`);
+        process.stdout.write(`comparison written to ${await writeComparison(ids[0], ids[1], options.db, options.output, options.metric)}\n`);
         return;
       }
       if (sessionText === undefined) throw new LeakwatchError('report needs a session id (or --compare <A> <B>)');
-      const [output, ...pngs] = await writeReport(parseSessionId(sessionText), options.db, options.output, options.png);
+      const [output, ...pngs] = await writeReport(parseSessionId(sessionText), options.db, options.output, options.png, options.metric);
       process.stdout.write(`report written to ${output}\n${pngs.map((f) => `chart written to ${f}\n`).join('')}`);
     });
 }

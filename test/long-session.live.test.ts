@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ANALYZED_TYPES } from '../src/analysis/session.js';
+import { ANALYZED_ROWS, ANALYZED_TYPES } from '../src/analysis/session.js';
 import { MEMORY_TYPES, type MemoryType } from '../src/collector/types.js';
 import { sampleKey, samples } from '../src/db/schema.js';
 import { runCli } from './helpers/cli.js';
@@ -179,7 +179,7 @@ test('analyze --json: every type judged on all 172,800 samples; the heap drift i
   const analysis = JSON.parse(await cli('analyze', String(id), '--json'));
   assert.equal(analysis.samples, TICKS);
   assert.equal(analysis.durationSeconds, (TICKS * INTERVAL_MS) / 1000);
-  assert.deepEqual(analysis.findings.map((f: { type: string }) => f.type), ANALYZED_TYPES);
+  assert.deepEqual(analysis.findings.map((f: { type: string }) => f.type), ANALYZED_ROWS);
   const heap = analysis.findings.find((f: { type: string }) => f.type === 'heap');
   assert.equal(heap.verdict, 'leak');
   assert.ok(Math.abs(heap.slopeBytesPerHour - HEAP_DRIFT_BYTES_PER_HOUR) < 0.02 * HEAP_DRIFT_BYTES_PER_HOUR, String(heap.slopeBytesPerHour));
@@ -190,7 +190,7 @@ test('report: the HTML report with every chart, each line drawn from at most 1,5
   await cli('report', String(id), '-o', file);
   const html = readFileSync(file, 'utf8');
   const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]);
-  assert.deepEqual(data.charts.map((c: { id: string }) => c.id), ['stacked', 'private', 'heap', 'managedHeap', 'stack', 'ws']);
+  assert.deepEqual(data.charts.map((c: { id: string }) => c.id), ['stacked', 'private', 'heap', 'managedHeap', 'stack', 'native', 'total', 'ws']);
   const lines = data.charts.flatMap((c: { datasets: { data: unknown[] }[] }) => c.datasets.map((d) => d.data.length));
   assert.ok(lines.every((n: number) => n > 0 && n <= 1500), String(lines));
   assert.match(html, /Leaking: Heap at/);
@@ -198,5 +198,5 @@ test('report: the HTML report with every chart, each line drawn from at most 1,5
 
 test('compare of the session with itself: the same in every type', async () => {
   const compared = JSON.parse(await cli('compare', String(id), String(id), '--json'));
-  assert.deepEqual(compared.types.map((t: { change: string }) => t.change), ANALYZED_TYPES.map(() => 'same'));
+  assert.deepEqual(compared.types.map((t: { change: string }) => t.change), ANALYZED_ROWS.map(() => 'same'));
 });

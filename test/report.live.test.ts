@@ -163,7 +163,7 @@ test('--png writes every chart as a PNG that decodes and is not blank', async ()
   const result = await runCli(['report', '1', '--db', db, '-o', path.join(dir, 'again.html'), '--png', pngDir]);
   assert.equal(result.code, 0, result.stderr);
   const files = readdirSync(pngDir).sort();
-  assert.deepEqual(files, ['heap', 'managedHeap', 'private', 'stack', 'stacked', 'ws'].map((c) => `session-1-${c}.png`).sort());
+  assert.deepEqual(files, ['heap', 'managedHeap', 'native', 'private', 'stack', 'stacked', 'total', 'ws'].map((c) => `session-1-${c}.png`).sort());
   for (const file of files) {
     const png = inspectPng(path.join(pngDir, file));
     assert.deepEqual([png.width, png.height], [1200, 500]);

@@ -306,7 +306,7 @@ ${ZOOM_CONTROLS}
 }
 
 /**
- * Two sessions side by side (e.g. build N against N+1): per leak-prone type both verdicts and rates, the difference
+ * Two sessions side by side (e.g. build N against N+1): per gated type and sum both verdicts and rates, the difference
  * in words, and both series overlaid on elapsed time.
  */
 export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: string): string {
@@ -316,10 +316,10 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
     const fb = b.findings.find((f) => f.type === type)!;
     const { change, sentence } = compareFindings(fa, fb);
     const rate = (f: Finding) => `${VERDICT_TEXT[f.verdict]}, ${formatBytes(f.slopeBytesPerHour)}/h (${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h)`;
-    return { change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
+    return { type, change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
   });
-  const regressions = rows.filter((r) => r.change === 'regression').length;
-  const headline = regressions > 0 ? `B leaks more than A in ${regressions} type${regressions > 1 ? 's' : ''}` : 'No type grows significantly faster in B';
+  const regressions = rows.filter((r) => r.change === 'regression').map((r) => ROW_LABELS[r.type]);
+  const headline = regressions.length > 0 ? `B leaks more than A: ${regressions.join(', ')}` : 'Nothing grows significantly faster in B';
   const overlay = (model: ReportModel, tag: string, dash: number[]) => (type: MemoryType) => {
     const d = lttb(model.t, model.committed[type], DISPLAY_POINTS);
     return line(`${TYPE_LABELS[type]} ${tag}`, d.x.map((x, i) => ({ x, y: d.y[i] })), TYPE_COLOURS[type], { borderDash: dash });

@@ -6,6 +6,7 @@ import { printable, progressLine, statusLine } from '../report/text.js';
 import { formatDuration } from '../units.js';
 import { writeStderr } from './stderr.js';
 import { parseCron, parseDuration, type Schedule } from '../watch/schedule.js';
+import { describeSelector } from '../watch/targets.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
 
 /** The watch ended on an error (lost access, database failure); what was sampled until then is stored. */
@@ -77,7 +78,6 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   let lastProgressMs = 0;
   try {
     spec = await startTarget();
-    const { describeSelector } = await import('../watch/targets.js');
     const target = spec;
     const until = durationMs !== undefined ? `for ${formatDuration(durationMs)}` : target.follow ? 'until stopped' : 'until it exits';
     result = await recordSession(collector, db, { ...target, schedule, durationMs, label: options.label, followChildren: options.children }, {
@@ -116,7 +116,6 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   }
   if (live && !options.quiet) writeStderr('\n');
   if (result.session === null) {
-    const { describeSelector } = await import('../watch/targets.js');
     throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
   }
   const recorded = { ...result, session: result.session };

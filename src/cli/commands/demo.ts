@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { ANALYZED_TYPES, isGated } from '../../analysis/session.js';
+import { ANALYZED_ROWS, isGated } from '../../analysis/session.js';
 import { analyseStoredSession } from '../analysis.js';
 import { withReadOnlyDatabase } from '../io.js';
 import { findingsTable } from '../../report/text.js';
@@ -26,7 +26,7 @@ export function demoCommand(): Command {
         return { targets: { kind: 'pid', pid: child.pid }, follow: false, mode: 'run', command: argv.join(' '), child };
       }, { ...options, label: 'demo', children: true, progress: '5m' });
       const { session } = result;
-      const { findings } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, session, options.db, ANALYZED_TYPES, alive));
+      const { findings } = await withReadOnlyDatabase(options.db, (db, alive) => analyseStoredSession(db, session, options.db, ANALYZED_ROWS, alive));
       process.stdout.write(`\n${findingsTable(findings, (f) => isGated(f.type))}\n`);
       const [report] = await writeReport(session, options.db, path.join(path.dirname(options.db), 'leakwatch-demo-report.html'));
       process.stdout.write(`\nThe report with charts: ${path.resolve(report)} (open it in a browser)\nAgain from the database: npx leakwatch analyze ${session} --db ${options.db}\n`);

@@ -22,6 +22,8 @@ export const GATED_ROWS = [...GATED_TYPES, 'native'] as const satisfies readonly
 export const ANALYZED_ROWS = [...GATED_TYPES, 'native', 'total', 'image', 'shareable', 'mappedFile', 'pageTable'] as const satisfies readonly Row[];
 
 export const ROW_LABELS: Record<Row, string> = { ...TYPE_LABELS, native: 'Native', total: 'Total' };
+/** What each sum adds up, in words. */
+export const SUM_NAMES: Partial<Record<Row, string>> = { native: 'Private + Heap', total: 'every mapped type' };
 
 export const isGated = (row: Row) => (GATED_ROWS as readonly Row[]).includes(row);
 
@@ -81,7 +83,7 @@ export function analyzeSession(
       topRegions = growthCache.get(from)!.filter((g) => typesOf(type).includes(g.type) && g.growthBytes > 0).slice(0, TOP_REGIONS);
     }
     const toLimit = growing ? timeToLimit(trend.slopeBytesPerHour, data.limit, currentTotal) : null;
-    const parts = [`${ROW_LABELS[type]}${type in SUMS ? ` (${typesOf(type).map((t) => TYPE_LABELS[t]).join(' + ')})` : ''} ${trend.reason}.`];
+    const parts = [`${ROW_LABELS[type]}${SUM_NAMES[type] ? ` (${SUM_NAMES[type]})` : ''} ${trend.reason}.`];
     if (topRegions.length > 0) {
       parts.push(`Most of it: ${topRegions.slice(0, 2).map((g) => `${g.details} (+${formatBytes(g.growthBytes)})`).join(', ')}.`);
     }

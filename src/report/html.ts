@@ -4,7 +4,7 @@
  * `<script type="application/json">` block, never as code; the page has no inline event handlers.
  */
 import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TypeTotals } from '../collector/types.js';
-import { ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, rowValues, typesOf } from '../analysis/session.js';
+import { ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, rowValues, SUM_NAMES, typesOf } from '../analysis/session.js';
 import { compareFindings } from '../analysis/compare.js';
 import type { Finding, Metric, RegionGrowth, Row } from '../analysis/types.js';
 import { formatBytes, formatElapsed } from '../units.js';
@@ -169,7 +169,7 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
       datasets.push(line('95% band (upper)', trend.hi, '#6b7280', { borderWidth: 0, backgroundColor: '#6b728033', fill: '-1' }));
       if (finding!.onsetSeconds !== null && samples.length > 0) datasets.push(verticalMarks('onset', [finding!.onsetSeconds], samples, '#b91c1c'));
     }
-    const what = typesOf(type).length > 1 ? ` (${typesOf(type).length === 2 ? typesOf(type).map((t) => TYPE_LABELS[t]).join(' + ') : 'all mapped types'})` : '';
+    const what = SUM_NAMES[type] ? ` (${SUM_NAMES[type]})` : '';
     return withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples);
   });
   const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));

@@ -4,7 +4,9 @@
  * /proc/PID/mem cannot be read the snapshot says so once and classifies as before.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { linuxCollector } from '../src/collector/linux/index.js';
 import type { Region, Snapshot } from '../src/collector/types.js';
@@ -147,6 +149,13 @@ test('where /proc/PID/mem is refused: large mallocs stay Private, as before, and
   const lines = text.stdout.split('\n');
   assert.match(lines[1], new RegExp(`; large mallocs are in Private: reading /proc/${target.pid}/mem was refused$`));
   assert.equal(lines.filter((l) => l.includes('refused')).length, 1, 'said once, not per region');
+  // A watch says it once for the process, not once per tick, even with --quiet.
+  const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-refused-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = path.join(dir, 'refused.db');
+  const watch = await runCli(['watch', String(target.pid), '--every', '100ms', '--duration', '1s', '--quiet', '--db', db], { nodeArgs: REFUSE_MEM });
+  assert.equal(watch.code, 0, watch.stderr);
+  assert.equal(watch.stderr, `leakwatch: large mallocs of pid ${target.pid} are counted in Private: reading /proc/${target.pid}/mem was refused\n`);
 });
 
 test('a process using jemalloc: no glibc chunks, and its anonymous memory says it is not told apart', { skip: !existsSync(JEMALLOC) && `${JEMALLOC} is not installed (Debian: libjemalloc2)` }, async (t) => {

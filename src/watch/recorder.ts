@@ -76,6 +76,8 @@ export interface WatchHooks {
   onStart?(start: SessionStart): void;
   /** Called when a `--follow` watch starts with no target alive: it waits for one. */
   onWaiting?(): void;
+  /** Something the user should know about the numbers, said once per process (e.g. chunk headers refused). */
+  onNotice?(text: string): void;
   /** Lets the caller stop the watch (signals): the current tick finishes first. */
   onReady?(stop: (reason: EndReason) => void): void;
 }
@@ -198,6 +200,8 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   };
 
   let lastGone: ProcessGoneError['reason'] = 'exited';
+  /** Processes (pid@start) whose refused chunk headers were already reported. */
+  const refusalsSaid = new Set<string>();
   /** A sample of one process; undefined when a descendant (or, with several targets, a target) has gone. */
   const sampleProcess = (pid: number): ProcessSample | undefined => {
     let probe = probes.get(pid);
@@ -265,6 +269,13 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
         if (samples.length === 0) {
           hooks.onTick?.(status(elapsedMs, 0));
           return;
+        }
+      }
+      for (const { snapshot } of samples) {
+        const key = `${snapshot.pid}@${snapshot.startTime}`;
+        if (snapshot.heapChunks === 'refused' && !refusalsSaid.has(key)) {
+          refusalsSaid.add(key);
+          hooks.onNotice?.(`large mallocs of pid ${snapshot.pid} are counted in Private: reading /proc/${snapshot.pid}/mem was refused`);
         }
       }
       writer ??= startSession(samples[0].snapshot);

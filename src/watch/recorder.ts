@@ -113,7 +113,10 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   /** First samples taken while looking for targets, used by the next tick. */
   const pending = new Map<number, Snapshot>();
   const topmost = spec.followChildren;
+  // The session's start on the wall clock and the origin of its samples' elapsed times are the same moment, before
+  // the duration timer starts: a session created later (a --follow watch that waited) still spans the whole watch.
   const clockStart = performance.now();
+  const startedAt = Date.now();
   const now = () => performance.now() - clockStart;
 
   /** Takes up targets not yet watched; a first sample of each proves it can be read. */
@@ -156,7 +159,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       intervalMs: spec.schedule.kind === 'every' ? spec.schedule.ms : null,
       cron: spec.schedule.kind === 'cron' ? spec.schedule.expression : null,
       followChildren: spec.followChildren,
-      startedAt: Date.now(),
+      startedAt,
       collectorPid: process.pid,
       collectorStartTime: ownStartTime,
       limitBytes: limit?.bytes,

@@ -9,7 +9,7 @@ import type { Aggregate, Row } from '../../history/resample.js';
 import { printable, renderTable } from '../../report/text.js';
 import { formatBytes, formatElapsed } from '../../units.js';
 import { parseDuration } from '../../watch/schedule.js';
-import { withReadOnlyDatabase, writeStreamed } from '../io.js';
+import { collectorAlive, withReadOnlyDatabase, writeStreamed } from '../io.js';
 import { metricOption, parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
 
 const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
@@ -220,16 +220,15 @@ export function pruneCommand(): Command {
       if (options.olderThan === undefined && options.keep === undefined) throw new LeakwatchError('prune needs --older-than <duration> or --keep <n>');
       if (options.keep !== undefined && !/^\d+$/.test(options.keep)) throw new LeakwatchError(`--keep needs a number of sessions, got '${options.keep}'`);
       const olderThanMs = options.olderThan === undefined ? undefined : Date.now() - parseDuration(options.olderThan, '--older-than');
-      const [{ openForWrite }, { sessionsToPrune, deleteSessions }, { loadCollector }] = await Promise.all([
+      const [{ openForWrite }, { sessionsToPrune, deleteSessions }, alive] = await Promise.all([
         import('../../db/open.js'),
         import('../../db/history.js'),
-        import('../../collector/index.js'),
+        collectorAlive(),
       ]);
-      const collector = await loadCollector();
       const db = openForWrite(options.db);
       try {
         const doomed = sessionsToPrune(db, { olderThanMs, keep: options.keep === undefined ? undefined : Number(options.keep) },
-          (s) => s.endedAt === null && collector.startTimeOf(s.collectorPid) === s.collectorStartTime);
+          (s) => s.endedAt === null && alive(s.collectorPid, s.collectorStartTime));
         if (!options.dryRun) deleteSessions(db, doomed.map((s) => s.id));
         const verb = options.dryRun ? 'would delete' : 'deleted';
         process.stdout.write(`${verb} ${doomed.length} session${doomed.length === 1 ? '' : 's'}${doomed.length ? `: ${doomed.map((s) => s.id).join(', ')}` : ''}\n`);

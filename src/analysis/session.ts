@@ -68,7 +68,7 @@ export function analyzeSession(
   options: Omit<AnalysisOptions, 'managed'> = DEFAULT_OPTIONS,
 ): Finding[] {
   const last = data.t.length - 1;
-  const currentTotal = ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((sum, t) => sum + (data.committed[t][last] ?? 0), 0);
+  const currentTotal = SUMS.total.reduce((sum, t) => sum + (data.committed[t][last] ?? 0), 0);
   const growthCache = new Map<number, RegionGrowth[]>();
   // The trend analysis takes plain arrays: one type's copy at a time (8 bytes per tick) beside the stored columns.
   const t = Array.from(data.t);

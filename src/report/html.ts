@@ -172,7 +172,7 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
     const what = SUM_NAMES[type] ? ` (${SUM_NAMES[type]})` : '';
     return withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples);
   });
-  const committedTotal = model.t.map((_, i) => ANALYZED_TYPES.filter((t) => t !== 'pageTable').reduce((s, t) => s + model.committed[t][i], 0));
+  const committedTotal = Float64Array.from(rowValues(model.committed, 'total'));
   const readSmaps = (_: number, i: number) => !Number.isNaN(model.totalWs[i]);
   const ws = lttb(model.t.filter(readSmaps), model.totalWs.filter(readSmaps), DISPLAY_POINTS);
   const committedPoints = points(committedTotal);

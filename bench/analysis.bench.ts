@@ -3,10 +3,11 @@
  * SQLite file and analysing every type, against a plain least-squares fit of the same data (the naive baseline).
  * Run: npm run bench
  */
-import { ANALYZED_TYPES, analyzeSession } from '../src/analysis/session.js';
+import { analyzeSession } from '../src/analysis/session.js';
 import { leastSquares } from '../src/analysis/stats.js';
 import { sessionSeries } from '../src/db/read.js';
 import { medianTime, syntheticSession } from './synthetic-session.js';
+import { ANALYZED_TYPES } from '../src/vocabulary.js';
 
 const { db, cleanup } = syntheticSession();
 try {

@@ -2,9 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MEMORY_TYPES } from '../src/collector/types.js';
+
 import { openForWrite, type Db } from '../src/db/open.js';
 import { sampleKey } from '../src/db/schema.js';
+import { MEMORY_TYPES } from '../src/vocabulary.js';
 
 export const TICKS = 12 * 3600;
 const MiB = 1024 * 1024;

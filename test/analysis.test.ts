@@ -222,7 +222,8 @@ test('compareFindings: a regression only when B is significantly faster and grow
 });
 
 test('the sums: Native (Private + Heap) catches a leak split between them that neither shows alone', async () => {
-  const { analyzeSession, rowValues, ANALYZED_ROWS } = await import('../src/analysis/session.js');
+  const { analyzeSession, rowValues } = await import('../src/analysis/session.js');
+  const { ANALYZED_ROWS } = await import('../src/vocabulary.js');
   const hours = 6;
   const t = Array.from({ length: hours * 3600 }, (_, i) => i);
   const zeros = new Float64Array(t.length);

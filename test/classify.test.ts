@@ -4,7 +4,7 @@ import { classifyMappings, shareOut, type ClassifyInput } from '../src/collector
 import type { ChunkRun } from '../src/collector/linux/glibc-chunks.js';
 import { parseMaps, parseSmaps, type Mapping } from '../src/collector/linux/procfs.js';
 import { freeGaps, summarize } from '../src/collector/summary.js';
-import { TOTAL_COLUMNS } from '../src/collector/types.js';
+import { TOTAL_COLUMNS } from '../src/vocabulary.js';
 
 // A condensed but real layout: program, libc with .bss, brk heap, two glibc arenas back to back, a thread stack
 // with its guard, a memfd, a mapped data file, /dev/shm, an anonymous mmap, the main stack and vdso.

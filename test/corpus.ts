@@ -19,7 +19,7 @@
  * Build: `npx tsc -p tsconfig.json`; used by bench/eval.ts and checked by test/corpus.test.ts.
  */
 import type { Series } from '../src/analysis/types.js';
-import { formatBytes } from '../src/units.js';
+import { formatBytes } from '../src/vocabulary.js';
 
 export interface Scenario {
   family: string;

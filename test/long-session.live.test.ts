@@ -10,11 +10,11 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ANALYZED_ROWS, ANALYZED_TYPES } from '../src/analysis/session.js';
-import { MEMORY_TYPES, type MemoryType } from '../src/collector/types.js';
+
 import { sampleKey, samples } from '../src/db/schema.js';
 import { runCli } from './helpers/cli.js';
 import { HEAP_DRIFT_BYTES_PER_HOUR, lengthenSession, recordShortSession } from './helpers/long-session.js';
+import { ANALYZED_ROWS, ANALYZED_TYPES, MEMORY_TYPES, type MemoryType } from '../src/vocabulary.js';
 
 const TICKS = 172_800;
 const INTERVAL_MS = 250;

@@ -35,9 +35,29 @@ test('LTTB keeps the first, the last and the peaks, and no more points than aske
   assert.deepEqual(lttb([1, 2], [3, 4], 10), { x: [1, 2], y: [3, 4] });
 });
 
-test('formatDuration says a duration the way the options take it', async () => {
-  const { formatDuration } = await import('../src/units.js');
-  assert.deepEqual([250, 1000, 2500, 300_000, 5_400_000, 43_200_000, 604_800_000].map(formatDuration), ['250ms', '1s', '2.5s', '5m', '1h30m', '12h', '7d']);
+test('formatDuration says a duration the way the options take it, and parseDuration reads it back', async () => {
+  const { formatDuration, parseDuration } = await import('../src/vocabulary.js');
+  const durations = [250, 1000, 2500, 300_000, 5_400_000, 43_200_000, 604_800_000];
+  assert.deepEqual(durations.map(formatDuration), ['250ms', '1s', '2.5s', '5m', '1h30m', '12h', '7d']);
+  assert.deepEqual(durations.map((ms) => parseDuration(formatDuration(ms), '--every')), durations);
+  assert.equal(parseDuration('0s', '--at', { allowZero: true }), 0);
+  assert.throws(() => parseDuration('0s', '--every'), /--every needs a duration like 500ms/);
+});
+
+test('formatElapsed: one rounding rule (nearest second), days from 24 h, milliseconds on request', async () => {
+  const { formatElapsed } = await import('../src/vocabulary.js');
+  // The time to a limit in a table (rounded seconds) and in a sentence (unrounded) read the same.
+  assert.equal(formatElapsed(3_131_600), formatElapsed(3_131_500.4));
+  assert.equal(formatElapsed(3_131_600), '0:52:12');
+  assert.equal(formatElapsed(285_253_000), '3d 7:14:13');
+  assert.equal(formatElapsed(9_250, 'ms'), '0:00:09.250');
+  assert.equal(formatElapsed(9_999.6, 'ms'), '0:00:10.000');
+  assert.equal(formatElapsed(0), '0:00:00');
+});
+
+test('formatBytes: three significant digits in binary units, whole bytes below 1 KiB', async () => {
+  const { formatBytes } = await import('../src/vocabulary.js');
+  assert.deepEqual([0, 1023, 1536, 20_000_000, -20_000_000, 150 * 2 ** 30].map(formatBytes), ['0 B', '1023 B', '1.50 KiB', '19.1 MiB', '-19.1 MiB', '150 GiB']);
 });
 
 test('--name matching: a glob on the process name or its program file; with a "/", part of the command line', async () => {

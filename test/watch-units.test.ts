@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDeltas, diffRegions, regionMap, type StoredRegion } from '../src/db/region-deltas.js';
 import { SmapsBudget } from '../src/watch/budget.js';
-import { parseCron, parseDuration } from '../src/watch/schedule.js';
+import { parseCron } from '../src/watch/schedule.js';
+import { parseDuration } from '../src/vocabulary.js';
 
 test('parseDuration accepts units and combinations, rejects the rest', () => {
   assert.equal(parseDuration('500ms', '--every'), 500);

@@ -1,7 +1,7 @@
 /** Comparing two sessions (build N vs build N+1): is a type's growth different, judged by the rates' 95% CIs? */
-import { formatBytes } from '../units.js';
-import { ROW_LABELS } from './session.js';
+
 import type { Finding } from './types.js';
+import { ROW_LABELS, formatRate, formatRateInterval, VERDICT_LABELS } from '../vocabulary.js';
 
 export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
 
@@ -11,7 +11,7 @@ export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
  */
 export function compareFindings(a: Finding, b: Finding): { change: Change; sentence: string } {
   const label = ROW_LABELS[a.type];
-  const rate = (f: Finding) => `${formatBytes(f.slopeBytesPerHour)}/h (95% CI ${formatBytes(f.ci[0])}–${formatBytes(f.ci[1])}/h, ${f.verdict})`;
+  const rate = (f: Finding) => `${formatRate(f.slopeBytesPerHour)} (95% CI ${formatRateInterval(f.ci)}, ${VERDICT_LABELS[f.verdict]})`;
   if (a.verdict === 'insufficient-data' || b.verdict === 'insufficient-data') {
     return { change: 'unknown', sentence: `${label}: too little data in ${a.verdict === 'insufficient-data' ? 'A' : 'B'} to compare.` };
   }

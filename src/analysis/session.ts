@@ -1,34 +1,9 @@
 /** A whole session's findings: the trend of each type, plus where the growth is and how long until a limit. */
-import { TYPE_LABELS, type MemoryLimit, type MemoryType } from '../collector/types.js';
-import { formatBytes, formatElapsed } from '../units.js';
+import { type MemoryLimit } from '../collector/types.js';
+
 import { analyzeTrend, DEFAULT_OPTIONS } from './trend.js';
-import type { AnalysisOptions, Finding, RegionGrowth, Row, Series } from './types.js';
-
-/**
- * The types whose leaks fail a build by default: what a program allocates (Private, Heap, Managed Heap, Stack).
- * Image, Mapped File and Shareable follow what it loads and maps (files, shared memory), Page Table follows the rest.
- */
-export const GATED_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const satisfies readonly MemoryType[];
-/** Every type analysis looks at (Free is address space, not memory). */
-export const ANALYZED_TYPES = [...GATED_TYPES, 'image', 'shareable', 'mappedFile', 'pageTable'] as const satisfies readonly MemoryType[];
-/** The sums judged besides the types, and what each adds up. */
-export const SUMS = {
-  native: ['private', 'heap'],
-  total: ANALYZED_TYPES.filter((t) => t !== 'pageTable'),
-} as const satisfies Record<Exclude<Row, MemoryType>, readonly MemoryType[]>;
-/** Gated by default: the allocating types, and Native (a leak that moves between Private and Heap as blocks grow). */
-export const GATED_ROWS = [...GATED_TYPES, 'native'] as const satisfies readonly Row[];
-/** Every row analysis judges by default. */
-export const ANALYZED_ROWS = [...GATED_TYPES, 'native', 'total', 'image', 'shareable', 'mappedFile', 'pageTable'] as const satisfies readonly Row[];
-
-export const ROW_LABELS: Record<Row, string> = { ...TYPE_LABELS, native: 'Native', total: 'Total' };
-/** What each sum adds up, in words. */
-export const SUM_NAMES: Partial<Record<Row, string>> = { native: 'Private + Heap', total: 'every mapped type' };
-
-export const isGated = (row: Row) => (GATED_ROWS as readonly Row[]).includes(row);
-
-/** The memory types a row adds up (a type: itself). */
-export const typesOf = (row: Row): readonly MemoryType[] => (row === 'native' || row === 'total' ? SUMS[row] : [row]);
+import type { AnalysisOptions, Finding, RegionGrowth, Series } from './types.js';
+import { type MemoryType, formatBytes, formatElapsed, typesOf, SUMS, ROW_LABELS, SUM_NAMES, type Row } from '../vocabulary.js';
 
 /** A row's values per tick: the type's own, or the sum of the types it adds up. */
 export function rowValues(columns: Record<MemoryType, ArrayLike<number>>, row: Row): number[] {
@@ -51,11 +26,6 @@ const TOP_REGIONS = 5;
 function timeToLimit(slopeBytesPerHour: number, limit: MemoryLimit | undefined, currentTotal: number): number | null {
   if (!limit || !(slopeBytesPerHour > 0)) return null;
   return Math.max(0, ((limit.bytes - currentTotal) / slopeBytesPerHour) * 3600);
-}
-
-function humanDuration(seconds: number): string {
-  if (seconds < 48 * 3600) return formatElapsed(seconds * 1000);
-  return `${(seconds / 86400).toFixed(1)} days`;
 }
 
 /**
@@ -87,7 +57,7 @@ export function analyzeSession(
     if (topRegions.length > 0) {
       parts.push(`Most of it: ${topRegions.slice(0, 2).map((g) => `${g.details} (+${formatBytes(g.growthBytes)})`).join(', ')}.`);
     }
-    if (toLimit !== null && data.limit) parts.push(`At this rate the process reaches its ${data.limit.source} (${formatBytes(data.limit.bytes)}) in ${humanDuration(toLimit)}.`);
+    if (toLimit !== null && data.limit) parts.push(`At this rate the process reaches its ${data.limit.source} (${formatBytes(data.limit.bytes)}) in ${formatElapsed(toLimit * 1000)}.`);
     return {
       type,
       verdict: trend.verdict,

@@ -17,8 +17,8 @@ import { bendFit, bucketMedians, noiseScale, releaseCycles, sawtoothFloor, stepF
 import { autocorrelationFactor, mannKendall } from './mann-kendall.js';
 import { lag1Autocorrelation, leastSquares, median, Z99 } from './stats.js';
 import { theilSen, type SlopeEstimate } from './theil-sen.js';
-import type { AnalysisOptions, LifeTrend, Series, Trend, Verdict } from './types.js';
-import { formatBytes, formatElapsed } from '../units.js';
+import type { AnalysisOptions, LifeTrend, Series, Trend } from './types.js';
+import { formatBytes, formatElapsed, type Verdict, formatRate, formatRateInterval } from '../vocabulary.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
   managed: false,
@@ -37,6 +37,12 @@ const BUCKETS = 200;
 // Fewer points than this leave the shape checks (plateau, step) blind, and a warm-up would look like a leak.
 const MIN_POINTS = 30;
 const MIN_DURATION_SECONDS = 30;
+
+/**
+ * The shortest recording the analysis can judge at a sampling interval: MIN_POINTS samples spanning at least
+ * MIN_DURATION_SECONDS. `watch` and `run` warn at the start when --duration is shorter.
+ */
+export const shortestJudgedMs = (intervalMs: number) => Math.max(MIN_DURATION_SECONDS * 1000, (MIN_POINTS - 1) * intervalMs);
 // A post-GC floor is judged from this many cycles on (each cycle's minimum is one clean point).
 const MIN_CYCLES = 8;
 // A bend must cut the squared error of a straight line by this much to move the onset off the start.
@@ -66,7 +72,7 @@ function trendOf(x: number[], y: number[]): { slope: SlopeEstimate; p: number } 
 }
 
 const perHour = (bytesPerSecond: number) => bytesPerSecond * HOUR;
-const rate = (bytesPerSecond: number) => `${formatBytes(perHour(bytesPerSecond))}/h`;
+const rate = (bytesPerSecond: number) => formatRate(perHour(bytesPerSecond));
 const pText = (p: number) => (p < 1e-4 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
 
 export function analyzeTrend(input: Series, options: AnalysisOptions): Trend {
@@ -126,11 +132,14 @@ function analyzeLives(input: Series, starts: readonly number[], options: Analysi
   return { ...decisive.trend, onsetSeconds, reason: `${which}: ${decisive.trend.reason}`, lives: all };
 }
 
+/** Seconds rounded down to a tenth: what a run had never reads as what it needs (29.96 s is not "30 s"). */
+const seconds = (value: number) => `${Math.floor(value * 10) / 10} s`;
+
 /** One process's (or one unchanged set of processes') series. */
 function analyzeLife(input: Series, options: AnalysisOptions): Trend {
-  if (input.t.length < MIN_POINTS) return insufficient(`has too little data to judge: ${input.t.length} samples (${MIN_POINTS} needed)`);
+  if (input.t.length < MIN_POINTS) return insufficient(`has too little data to judge: ${input.t.length} samples, at least ${MIN_POINTS} needed`);
   const runSeconds = input.t[input.t.length - 1] - input.t[0];
-  if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`has too little data to judge: ${Math.round(runSeconds)} s (${MIN_DURATION_SECONDS} s needed)`);
+  if (runSeconds < MIN_DURATION_SECONDS) return insufficient(`has too little data to judge: samples over ${seconds(runSeconds)}, at least ${MIN_DURATION_SECONDS} s needed`);
 
   const cycles = sawtoothFloor(input);
   const floor = cycles && cycles.t.length >= MIN_CYCLES ? cycles : undefined;
@@ -145,7 +154,9 @@ function analyzeLife(input: Series, options: AnalysisOptions): Trend {
   // A managed heap without visible GC cycles may still collect within a bucket: there, take each bucket's floor.
   const buckets = judged.t.length < 3 * MIN_POINTS ? judged.t.length : Math.min(BUCKETS, Math.floor(judged.t.length / 3));
   const { t: x, v: y } = bucketMedians(judged, buckets, options.managed && !floor ? 'min' : 'median');
-  if (x.length < (floor ? MIN_CYCLES : MIN_POINTS)) return insufficient(`has too little data to judge: ${x.length} points (${MIN_POINTS} needed)`);
+  if (x.length < (floor ? MIN_CYCLES : MIN_POINTS)) return insufficient(floor
+    ? `has too little data to judge: ${x.length} GC cycles, at least ${MIN_CYCLES} needed`
+    : `has too little data to judge: ${x.length} distinct times, at least ${MIN_POINTS} needed`);
 
   const level = median(y);
   const minRate = Math.max(options.minRateBytesPerHour, options.minRelativeRatePerHour * level) / HOUR;
@@ -226,7 +237,7 @@ function analyzeLife(input: Series, options: AnalysisOptions): Trend {
   }
   const verdict = material && p < LEAK_P && slope.lo > 0 ? 'leak' : material && p < SUSPECT_P ? 'suspected' : 'no-leak';
   const since = onsetIndex > 0 ? ` since ${formatElapsed(Math.round(onset) * 1000)}` : '';
-  const ciText = `95% CI ${formatBytes(ci[0])}–${formatBytes(ci[1])}/h`;
+  const ciText = `95% CI ${formatRateInterval(ci)}`;
   const reason =
     verdict === 'no-leak'
       ? material

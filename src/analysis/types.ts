@@ -1,5 +1,5 @@
 /** The interface between storage and analysis (Series in) and between analysis and reports (Finding out). */
-import type { MemoryType } from '../collector/types.js';
+import { type MemoryType, type Verdict, type Row } from '../vocabulary.js';
 
 /** One memory type's committed bytes over time. `t` is seconds since the session started, ascending. */
 export interface Series {
@@ -11,18 +11,6 @@ export interface Series {
    */
   lives?: number[];
 }
-
-export type Verdict = 'leak' | 'suspected' | 'no-leak' | 'insufficient-data';
-
-/**
- * What analysis judges: one memory type, or a sum of them. `native` is Private + Heap (a native leak wherever the
- * allocator put it: glibc serves big blocks with mmap, other allocators keep all their memory in anonymous
- * mappings); `total` is every mapped type (all but Page Table and Free).
- */
-export type Row = MemoryType | 'native' | 'total';
-
-/** Which numbers are judged: committed memory (what counts against the commit limit) or the working set (RSS). */
-export type Metric = 'committed' | 'ws';
 
 export interface AnalysisOptions {
   /** Judge the post-GC floor (minimum of each GC cycle) rather than the raw values: for managed heaps. */

@@ -1,6 +1,6 @@
 /** Wiring shared by `analyze`, `report` and `demo`: a stored session into the analysis and the report. */
-import { ANALYZED_ROWS, analyzeSession } from '../analysis/session.js';
-import type { Finding, Metric, Row } from '../analysis/types.js';
+import { analyzeSession } from '../analysis/session.js';
+import type { Finding } from '../analysis/types.js';
 import type { MemoryLimit } from '../collector/types.js';
 import type { Db } from '../db/open.js';
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
-import { formatBytes } from '../units.js';
+import { ANALYZED_ROWS, formatBytes, type Metric, type Row } from '../vocabulary.js';
 
 export interface AnalysedSession {
   session: SessionRow;

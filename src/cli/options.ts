@@ -1,8 +1,8 @@
 /** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
 import { Option } from 'commander';
-import { TOTAL_COLUMNS, type TotalColumn } from '../collector/types.js';
+
 import { LeakwatchError } from '../errors.js';
-import { parseDuration } from '../watch/schedule.js';
+import { TOTAL_COLUMNS, type TotalColumn, parseDuration } from '../vocabulary.js';
 
 /** `--sort committed`, `--sort total-ws`, `--sort totalWs`: any spelling of a column name. */
 export function parseSortColumn(text: string): TotalColumn {
@@ -41,3 +41,11 @@ export function parseTypeList<T extends string>(text: string, allowed: readonly 
 /** `--metric committed|ws`: what analysis judges. */
 export const metricOption = () =>
   new Option('--metric <metric>', 'judge committed memory, or the working set (resident memory, RSS) of the ticks that read it').choices(['committed', 'ws']).default('committed');
+
+/** A pid argument: a positive decimal integer, nothing else. */
+export function parsePid(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 22) {
+    throw new LeakwatchError(`pid must be a positive integer, got '${text}'`);
+  }
+  return Number(text);
+}

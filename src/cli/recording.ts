@@ -3,11 +3,12 @@ import { Command, Option } from 'commander';
 import type { EndReason } from '../db/store.js';
 import { LeakwatchError } from '../errors.js';
 import { printable, progressLine, statusLine } from '../report/text.js';
-import { formatDuration } from '../units.js';
+
 import { writeStderr } from './stderr.js';
-import { parseCron, parseDuration, type Schedule } from '../watch/schedule.js';
+import { parseCron, type Schedule } from '../watch/schedule.js';
 import { describeSelector } from '../watch/targets.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
+import { formatDuration, parseDuration } from '../vocabulary.js';
 
 /** The watch ended on an error (lost access, database failure); what was sampled until then is stored. */
 const EXIT_WATCH_ERROR = 3;

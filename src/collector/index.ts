@@ -15,11 +15,3 @@ export async function loadCollector(platform: NodeJS.Platform = process.platform
       throw new LeakwatchError(`no collector for platform '${platform}' yet (Linux is supported; Windows is planned)`);
   }
 }
-
-/** Parses a pid argument: a positive decimal integer, nothing else. */
-export function parsePid(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 22) {
-    throw new LeakwatchError(`pid must be a positive integer, got '${text}'`);
-  }
-  return Number(text);
-}

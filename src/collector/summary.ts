@@ -1,5 +1,6 @@
 /** Platform-independent roll-up of classified regions into VMMap's per-type table. */
-import { MEMORY_TYPES, type MemoryType, type Region, type TypeTotals } from './types.js';
+import type { Region, TypeTotals } from './types.js';
+import { MEMORY_TYPES, type MemoryType } from '../vocabulary.js';
 
 export interface FreeSpace {
   size: number;

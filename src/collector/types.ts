@@ -1,29 +1,4 @@
-/** The memory types of VMMap, in its display order. Keys are stable: every later command and the database use them. */
-export const MEMORY_TYPES = [
-  'image',
-  'private',
-  'shareable',
-  'mappedFile',
-  'heap',
-  'managedHeap',
-  'stack',
-  'pageTable',
-  'free',
-] as const;
-export type MemoryType = (typeof MEMORY_TYPES)[number];
-
-/** VMMap's names for the types, for people. */
-export const TYPE_LABELS: Record<MemoryType, string> = {
-  image: 'Image',
-  private: 'Private',
-  shareable: 'Shareable',
-  mappedFile: 'Mapped File',
-  heap: 'Heap',
-  managedHeap: 'Managed Heap',
-  stack: 'Stack',
-  pageTable: 'Page Table',
-  free: 'Free',
-};
+import type { MemoryType } from '../vocabulary.js';
 
 /** VMMap's column set, all in bytes. Optional fields are left out when the platform cannot know them. */
 export interface TypeTotals {
@@ -38,19 +13,6 @@ export interface TypeTotals {
   blocks?: number;
   largest?: number;
 }
-export const TOTAL_COLUMNS = [
-  'size',
-  'committed',
-  'private',
-  'totalWs',
-  'privateWs',
-  'shareableWs',
-  'sharedWs',
-  'lockedWs',
-  'blocks',
-  'largest',
-] as const satisfies readonly (keyof TypeTotals)[];
-export type TotalColumn = (typeof TOTAL_COLUMNS)[number];
 
 /** How a region's type was decided: from a fact the OS states, or from a layout pattern that usually holds. */
 export type Method = 'exact' | 'heuristic';

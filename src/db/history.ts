@@ -1,8 +1,9 @@
 /** Read queries behind the history commands: every one works on a read-only connection, during a watch too. */
-import { MEMORY_TYPES, type MemoryType, type Snapshot, type TypeTotals } from '../collector/types.js';
+import { type Snapshot, type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
 import { judgedState, lastSampleAt, type CollectorAlive, type SessionRow } from './read.js';
 import { SessionWriter } from './store.js';
+import { MEMORY_TYPES, type MemoryType } from '../vocabulary.js';
 
 export interface SessionSummary {
   id: number;

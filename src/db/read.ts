@@ -1,12 +1,13 @@
 /** Reading back what the collector stored. */
 import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import { hostname } from 'node:os';
-import type { Metric, RegionGrowth } from '../analysis/types.js';
+import type { RegionGrowth } from '../analysis/types.js';
 import { LeakwatchError } from '../errors.js';
-import { MEMORY_TYPES, type MemoryType, type TypeTotals } from '../collector/types.js';
+import { type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
 import { applyDeltas, regionMap, type RegionDelta, type StoredRegion } from './region-deltas.js';
 import { regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, type SampleColumn } from './schema.js';
+import { MEMORY_TYPES, type MemoryType, type Metric } from '../vocabulary.js';
 
 const REGION_FIELDS = {
   kind: regions.kind,

@@ -4,7 +4,7 @@
  * and then plus deltas in between, so any tick's region set can be rebuilt without storing it every tick.
  */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex, type SQLiteIntegerBuilderInitial } from 'drizzle-orm/sqlite-core';
-import { MEMORY_TYPES, type MemoryType } from '../collector/types.js';
+import { MEMORY_TYPES, type MemoryType } from '../vocabulary.js';
 
 /** Per type and sample. Working-set columns are NULL on ticks that read only /proc/PID/maps (no smaps). */
 export const SAMPLE_COLUMNS = ['size', 'committed', 'private', 'totalWs', 'privateWs', 'blocks'] as const;

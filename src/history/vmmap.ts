@@ -5,7 +5,8 @@
  * `Region` elements whose `UseType` says the type (Heap=0, Stack=1, Image=2, MappedFile=3, PrivateData=4,
  * Shareable=5, Free=6, ManagedHeaps=8, Unusable=10; 7 and 9 are unknown and left out, not guessed).
  */
-import type { MemoryType, TypeTotals } from '../collector/types.js';
+import type { TypeTotals } from '../collector/types.js';
+import { type MemoryType } from '../vocabulary.js';
 
 export type VmmapTotals = Partial<Record<MemoryType, TypeTotals>>;
 

@@ -3,12 +3,13 @@
  * (command lines, mapping paths, labels) escaped. Data reaches the page's script only as JSON inside a
  * `<script type="application/json">` block, never as code; the page has no inline event handlers.
  */
-import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TypeTotals } from '../collector/types.js';
-import { ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, rowValues, SUM_NAMES, typesOf } from '../analysis/session.js';
+import { type TypeTotals } from '../collector/types.js';
+import { rowValues } from '../analysis/session.js';
 import { compareFindings } from '../analysis/compare.js';
-import type { Finding, Metric, RegionGrowth, Row } from '../analysis/types.js';
-import { formatBytes, formatElapsed } from '../units.js';
+import type { Finding, RegionGrowth } from '../analysis/types.js';
+
 import { lttb } from './lttb.js';
+import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval } from '../vocabulary.js';
 
 export interface ReportSession {
   id: number;
@@ -45,9 +46,6 @@ export interface ReportModel {
   metric: Metric;
 }
 
-/** How each metric is named in titles. */
-export const METRIC_TEXT: Record<Metric, string> = { committed: 'committed memory', ws: 'working set (resident memory)' };
-
 /** One colour per type (and sum), the same in every chart and table. */
 export const TYPE_COLOURS: Record<Row, string> = {
   native: '#92400e',
@@ -78,14 +76,6 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const VERDICT_TEXT: Record<Finding['verdict'], string> = {
-  leak: 'LEAK',
-  suspected: 'suspected',
-  'no-leak': 'no leak',
-  'insufficient-data': 'too little data',
-};
-
-/** Median of (v − slope·t) after the onset: the trend line's level, as Theil–Sen would place it. */
 function trendLine(t: Float64Array, v: Float64Array, finding: Finding) {
   const from = finding.onsetSeconds ?? t[0];
   const slope = finding.slopeBytesPerHour / 3600;
@@ -150,7 +140,7 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
     model.restarts.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, verticalMarks('restart', model.restarts, marked, '#111827')] };
   const stacked: ChartSpec = {
     id: 'stacked',
-    title: `${capitalised(METRIC_TEXT[model.metric])} by type`,
+    title: `${capitalised(METRIC_LABELS[model.metric])} by type`,
     stacked: true,
     yTitle: METRIC_AXIS[model.metric],
     // The first area fills down to zero, each next one down to the one below it.
@@ -158,7 +148,7 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
   };
   const gated = [...GATED_ROWS, 'total' as const].map((type): ChartSpec => {
     const finding = model.findings.find((f) => f.type === type);
-    const verdict = finding ? VERDICT_TEXT[finding.verdict] : 'not analysed';
+    const verdict = finding ? VERDICT_LABELS[finding.verdict] : 'not analysed';
     const values = Float64Array.from(rowValues(model.committed, type));
     const samples = points(values);
     const datasets = [line(`${ROW_LABELS[type]} (${verdict})`, samples, TYPE_COLOURS[type])];
@@ -197,13 +187,13 @@ function findingCard(f: Finding): string {
   const facts = f.verdict === 'insufficient-data'
     ? ''
     : `<dl>
-        <dt>Rate</dt><dd>${escapeHtml(`${formatBytes(f.slopeBytesPerHour)}/h`)}</dd>
-        <dt>95% CI</dt><dd>${escapeHtml(`${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h`)}</dd>
+        <dt>Rate</dt><dd>${escapeHtml(formatRate(f.slopeBytesPerHour))}</dd>
+        <dt>95% CI</dt><dd>${escapeHtml(formatRateInterval(f.ci))}</dd>
         <dt>Since</dt><dd>${f.onsetSeconds === null ? '—' : escapeHtml(formatElapsed(f.onsetSeconds * 1000))}</dd>
         <dt>Time to limit</dt><dd>${f.timeToLimitSeconds === null ? '—' : escapeHtml(formatElapsed(f.timeToLimitSeconds * 1000))}</dd>
       </dl>`;
   return `<article class="card ${verdictClass}" style="border-color:${TYPE_COLOURS[f.type]}">
-      <h3><span class="swatch" style="background:${TYPE_COLOURS[f.type]}"></span>${escapeHtml(ROW_LABELS[f.type])} <span class="verdict">${escapeHtml(VERDICT_TEXT[f.verdict])}</span></h3>
+      <h3><span class="swatch" style="background:${TYPE_COLOURS[f.type]}"></span>${escapeHtml(ROW_LABELS[f.type])} <span class="verdict">${escapeHtml(VERDICT_LABELS[f.verdict])}</span></h3>
       ${facts}
       <p class="explanation">${escapeHtml(f.explanation)}</p>
     </article>`;
@@ -282,7 +272,7 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
   // A sum leaks whenever one of its types does: the headline names it only when none of them does on its own.
   const named = leaking.filter((f) => typesOf(f.type).length === 1 || !leaking.some((g) => g !== f && typesOf(f.type).includes(g.type as MemoryType)));
   const headline = leaking.length > 0
-    ? `Leaking: ${named.map((f) => `${ROW_LABELS[f.type]} at ${formatBytes(f.slopeBytesPerHour)}/h`).join(', ')}`
+    ? `Leaking: ${named.map((f) => `${ROW_LABELS[f.type]} at ${formatRate(f.slopeBytesPerHour)}`).join(', ')}`
     : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
   const title = `leakwatch session ${model.session.id}`;
   const charts = chartSpecs(model);
@@ -291,12 +281,12 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
   const sections = `<header>
   <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
   <p class="command">${escapeHtml(model.session.command)}</p>
-  <p class="metric">Verdicts judge the ${escapeHtml(METRIC_TEXT[model.metric])}.</p>
+  <p class="metric">Verdicts judge the ${escapeHtml(METRIC_LABELS[model.metric])}.</p>
 </header>
 <section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
 <section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
 ${ZOOM_CONTROLS}
-<section id="committed"><h2>${escapeHtml(capitalised(METRIC_TEXT[model.metric]))} by type</h2>${canvas(stacked)}</section>
+<section id="committed"><h2>${escapeHtml(capitalised(METRIC_LABELS[model.metric]))} by type</h2>${canvas(stacked)}</section>
 <section id="gated"><h2>Leak-prone types and the sums: samples, trend and its 95% band, onset</h2><div class="grid">${rest.map(canvas).join('')}</div></section>
 <section id="working-set"><h2>Working set and committed memory (all types)</h2>${canvas(workingSet)}</section>
 <section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
@@ -315,7 +305,7 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
     const fa = a.findings.find((f) => f.type === type)!;
     const fb = b.findings.find((f) => f.type === type)!;
     const { change, sentence } = compareFindings(fa, fb);
-    const rate = (f: Finding) => `${VERDICT_TEXT[f.verdict]}, ${formatBytes(f.slopeBytesPerHour)}/h (${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h)`;
+    const rate = (f: Finding) => `${VERDICT_LABELS[f.verdict]}, ${formatRate(f.slopeBytesPerHour)} (${formatRateInterval(f.ci)})`;
     return { type, change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
   });
   const regressions = rows.filter((r) => r.change === 'regression').map((r) => ROW_LABELS[r.type]);
@@ -333,7 +323,7 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
   }));
   const facts = (m: ReportModel, tag: string) => `<h3>${tag}: session ${m.session.id}</h3>${sessionFacts(m)}`;
   const sections = `<header><h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
-<p class="metric">Verdicts judge the ${escapeHtml(METRIC_TEXT[a.metric])}.</p></header>
+<p class="metric">Verdicts judge the ${escapeHtml(METRIC_LABELS[a.metric])}.</p></header>
 <section id="differences"><h2>Differences</h2>
 <table><thead><tr><th>Type</th><th>A: session ${a.session.id}</th><th>B: session ${b.session.id}</th><th>Change</th></tr></thead><tbody>${rows.map((r) => r.row).join('')}</tbody></table>
 <ul class="sentences">${rows.map((r) => `<li>${escapeHtml(r.sentence)}</li>`).join('')}</ul></section>

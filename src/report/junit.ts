@@ -1,6 +1,7 @@
 /** JUnit XML for CI dashboards: one test case per analysed type; a leak in a gated type is a failure. */
-import { ROW_LABELS } from '../analysis/session.js';
+
 import type { Finding } from '../analysis/types.js';
+import { ROW_LABELS } from '../vocabulary.js';
 
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(text: string): string {

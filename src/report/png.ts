@@ -8,8 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { LeakwatchError } from '../errors.js';
-import { formatBytes, formatElapsed } from '../units.js';
+
 import type { ChartSpec } from './html.js';
+import { formatBytes, formatElapsed } from '../vocabulary.js';
 
 const WIDTH = 1200;
 const HEIGHT = 500;

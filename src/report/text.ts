@@ -1,23 +1,9 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type Region, type Snapshot, type TotalColumn, type TypeTotals } from '../collector/types.js';
-import { ROW_LABELS } from '../analysis/session.js';
+import { type Region, type Snapshot, type TypeTotals } from '../collector/types.js';
+
 import type { Finding } from '../analysis/types.js';
 import type { TickStatus } from '../watch/recorder.js';
-import { formatBytes, formatElapsed } from '../units.js';
-
-
-const COLUMN_LABELS: Record<TotalColumn, string> = {
-  size: 'Size',
-  committed: 'Committed',
-  private: 'Private',
-  totalWs: 'Total WS',
-  privateWs: 'Private WS',
-  shareableWs: 'Shareable WS',
-  sharedWs: 'Shared WS',
-  lockedWs: 'Locked WS',
-  blocks: 'Blocks',
-  largest: 'Largest',
-};
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TotalColumn, ROW_LABELS, formatBytes, formatElapsed, COLUMN_LABELS, VERDICT_LABELS, formatRate, formatRateInterval } from '../vocabulary.js';
 
 /**
  * Target-controlled strings (command lines, file names) may hold control characters; escaping them keeps a
@@ -129,21 +115,14 @@ export function progressLine(session: number | null, status: TickStatus): string
   return `leakwatch: ${session === null ? 'no session yet' : `session ${session}`}: ${parts.filter(Boolean).join('; ')}`;
 }
 
-const VERDICT_LABELS: Record<Finding['verdict'], string> = {
-  leak: 'LEAK',
-  suspected: 'suspected',
-  'no-leak': 'no leak',
-  'insufficient-data': 'too little data',
-};
-
 /** The findings as a table plus one explanation per type. */
 export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean): string {
   const header = ['Type', 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
   const rows = findings.map((f) => [
     ROW_LABELS[f.type] + (isGated(f) ? '' : ' (not gated)'),
     VERDICT_LABELS[f.verdict],
-    f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.slopeBytesPerHour)}/h`,
-    f.verdict === 'insufficient-data' ? '' : `${formatBytes(f.ci[0])} – ${formatBytes(f.ci[1])}/h`,
+    f.verdict === 'insufficient-data' ? '' : formatRate(f.slopeBytesPerHour),
+    f.verdict === 'insufficient-data' ? '' : formatRateInterval(f.ci),
     f.onsetSeconds === null ? '' : formatElapsed(f.onsetSeconds * 1000),
     f.growthBytes > 0 ? formatBytes(f.growthBytes) : '',
     f.timeToLimitSeconds === null ? '' : formatElapsed(f.timeToLimitSeconds * 1000),

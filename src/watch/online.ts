@@ -2,9 +2,10 @@
  * The leak analysis run on the data so far during a watch: the status line shows `suspected` / `leak` as soon as
  * the evidence is strong enough, and the session keeps when each verdict was first reached.
  */
-import { GATED_TYPES } from '../analysis/session.js';
+
 import { analyzeTrend, DEFAULT_OPTIONS } from '../analysis/trend.js';
-import type { MemoryType, Snapshot } from '../collector/types.js';
+import type { Snapshot } from '../collector/types.js';
+import { GATED_TYPES, type MemoryType } from '../vocabulary.js';
 
 // Re-analyse at most every 10 s, and at most 100 times over the session: the cost stays ~1% of a core at 12 h.
 const MIN_INTERVAL_MS = 10_000;

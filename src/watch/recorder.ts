@@ -4,7 +4,7 @@
  * signal is handled between ticks: the sample in progress is always finished and committed first.
  */
 import { hostname } from 'node:os';
-import type { Collector, MemoryType, ProcessProbe, Snapshot } from '../collector/types.js';
+import type { Collector, ProcessProbe, Snapshot } from '../collector/types.js';
 import type { Db } from '../db/open.js';
 import { closeAbandonedSessions, SessionWriter, type EndReason, type ProcessSample } from '../db/store.js';
 import { LeakwatchError, ProcessGoneError } from '../errors.js';
@@ -12,6 +12,7 @@ import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
 import { startTicker, type Schedule } from './schedule.js';
 import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
+import { type MemoryType } from '../vocabulary.js';
 
 export interface WatchSpec {
   targets: TargetSelector;

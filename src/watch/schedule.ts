@@ -2,24 +2,6 @@
 import cron from 'node-cron';
 import { LeakwatchError } from '../errors.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * Parses a duration: one or more `<number><unit>` parts, units ms, s, m, h, d (`500ms`, `1s`, `1h30m`, `1.5h`).
- * @throws LeakwatchError naming the option on anything else, zero or negative.
- */
-export function parseDuration(text: string, option: string): number {
-  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g)! : undefined;
-  const ms = parts?.reduce((sum, part) => {
-    const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(part)!;
-    return sum + Number(amount) * UNIT_MS[unit];
-  }, 0);
-  if (ms === undefined || !(ms >= 1)) {
-    throw new LeakwatchError(`${option} needs a duration like 500ms, 1s, 5m, 12h or 1h30m, got '${text}'`);
-  }
-  return Math.round(ms);
-}
-
 export type Schedule = { kind: 'every'; ms: number } | { kind: 'cron'; expression: string };
 
 export function parseCron(expression: string): Schedule {

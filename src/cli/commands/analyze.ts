@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
-import { ANALYZED_ROWS, GATED_ROWS, isGated } from '../../analysis/session.js';
-import type { Finding, Metric, Row } from '../../analysis/types.js';
+
+import type { Finding } from '../../analysis/types.js';
 import { findingsTable } from '../../report/text.js';
 import { junitXml } from '../../report/junit.js';
 import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
 import { metricOption, parseSessionId, parseTypeList } from '../options.js';
+import { ANALYZED_ROWS, GATED_ROWS, isGated, type Metric, type Row } from '../../vocabulary.js';
 
 interface AnalyzeOptions {
   db: string;

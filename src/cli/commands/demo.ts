@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { ANALYZED_ROWS, isGated } from '../../analysis/session.js';
+
 import { analyseStoredSession } from '../analysis.js';
 import { withReadOnlyDatabase } from '../io.js';
 import { findingsTable } from '../../report/text.js';
 import { record, type WatchOptions } from '../recording.js';
 import { writeReport } from './report.js';
+import { ANALYZED_ROWS, isGated } from '../../vocabulary.js';
 
 const DEMO_TARGET = fileURLToPath(new URL('../../../../demo/leaky-server.mjs', import.meta.url));
 

@@ -1,16 +1,15 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
 import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ANALYZED_ROWS, isGated, rowValues } from '../../analysis/session.js';
-import type { Metric } from '../../analysis/types.js';
-import { MEMORY_TYPES, type MemoryType } from '../../collector/types.js';
+import { rowValues } from '../../analysis/session.js';
+
 import { LeakwatchError } from '../../errors.js';
 import type { Aggregate, Row } from '../../history/resample.js';
 import { printable, renderTable } from '../../report/text.js';
-import { formatBytes, formatElapsed } from '../../units.js';
-import { parseDuration } from '../../watch/schedule.js';
+
 import { collectorAlive, withReadOnlyDatabase, writeStreamed } from '../io.js';
 import { metricOption, parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
+import { ANALYZED_ROWS, isGated, MEMORY_TYPES, type MemoryType, formatBytes, formatElapsed, parseDuration, type Metric, formatRate } from '../../vocabulary.js';
 
 const dbOption = () => new Option('--db <file>', 'SQLite database to read').default('leakwatch.db');
 
@@ -330,7 +329,7 @@ export function showCommand(): Command {
       ];
       const rows = ANALYZED_ROWS.map((type) => {
         const t = types[type];
-        return [type, formatBytes(t.first), formatBytes(t.last), formatBytes(t.peak), t.verdict, `${formatBytes(t.slopeBytesPerHour)}/h`];
+        return [type, formatBytes(t.first), formatBytes(t.last), formatBytes(t.peak), t.verdict, formatRate(t.slopeBytesPerHour)];
       });
       process.stdout.write(`${facts.join('\n')}\n\n${renderTable([['TYPE', 'FIRST', 'LAST', 'PEAK', 'VERDICT', 'RATE'], ...rows], 'all')}\n`);
     });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
 import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
 import { metricOption, parseSessionId } from '../options.js';
-import type { Metric } from '../../analysis/types.js';
+import { type Metric } from '../../vocabulary.js';
 
 interface ReportOptions {
   db: string;

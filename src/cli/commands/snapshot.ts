@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { loadCollector, parsePid } from '../../collector/index.js';
-import type { TotalColumn } from '../../collector/types.js';
+import { loadCollector } from '../../collector/index.js';
+
 import { regionTable, snapshotHeading, sortRegions, typeTable } from '../../report/text.js';
-import { parseSortColumn } from '../options.js';
+import { parsePid, parseSortColumn } from '../options.js';
+import { type TotalColumn } from '../../vocabulary.js';
 
 interface SnapshotOptions {
   json?: boolean;

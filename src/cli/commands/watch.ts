@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { parsePid } from '../../collector/index.js';
 import { LeakwatchError } from '../../errors.js';
 import type { TargetSelector } from '../../watch/targets.js';
 import { addWatchOptions, record, type WatchOptions } from '../recording.js';
+import { parsePid } from '../options.js';
 
 interface WatchTargetOptions extends WatchOptions {
   name?: string;

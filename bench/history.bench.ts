@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { listSessions } from '../src/db/history.js';
+import { listSessions } from '../src/db/sessions.js';
 import { openForWrite } from '../src/db/open.js';
 import { committedColumns, tickSums } from '../src/db/read.js';
-import { resample } from '../src/history/resample.js';
+import { resample } from '../src/analysis/resample.js';
 import { medianTime } from './synthetic-session.js';
 
 const SESSIONS = 10_000;

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chartJsSource, reportModel } from '../src/cli/analysis.js';
+import { chartJsSource, reportModel } from '../src/session/analyse.js';
 import { sessionSeries } from '../src/db/read.js';
 import { renderReport } from '../src/report/html.js';
 import { medianTime, syntheticSession } from './synthetic-session.js';

@@ -182,5 +182,5 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
-/** `1 sample`, `2 samples`. */
-export const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** `1 sample`, `2 samples`, `3 processes`. */
+export const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : /s$/.test(noun) ? 'es' : 's'}`;

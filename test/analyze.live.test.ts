@@ -93,12 +93,13 @@ test('the malloc leak: rate near the program\'s 2.5 MiB/s, explained, with the [
 
 test('analyze --json has exactly the documented shape', () => {
   const { raw, session } = analyses.get('thread leak')!;
-  assert.deepEqual(Object.keys(raw), ['session', 'durationSeconds', 'samples', 'metric', 'findings']);
+  assert.deepEqual(Object.keys(raw), ['session', 'label', 'command', 'durationSeconds', 'samples', 'metric', 'findings']);
   assert.equal(raw.metric, 'committed');
   assert.equal(raw.session, session);
   assert.ok((raw.durationSeconds as number) >= 55 && (raw.samples as number) >= 200);
   const stack = (raw.findings as Record<string, unknown>[]).find((f) => f.type === 'stack')!;
-  assert.deepEqual(Object.keys(stack), ['type', 'verdict', 'slopeBytesPerHour', 'ci', 'onsetSeconds', 'growthBytes', 'timeToLimitSeconds', 'confidence', 'explanation', 'topRegions', 'lives']);
+  assert.deepEqual(Object.keys(stack), ['type', 'verdict', 'slopeBytesPerHour', 'ci', 'onsetSeconds', 'growthBytes', 'timeToLimitSeconds', 'confidence', 'explanation', 'topRegions', 'lives', 'gated']);
+  assert.equal(stack.gated, true);
   assert.deepEqual(stack.lives, [], 'one life: the program did not restart');
   assert.ok((stack.confidence as number) > 0.99 && (stack.confidence as number) <= 1);
   assert.ok((stack.timeToLimitSeconds as number) > 0, 'a growing type has a time to the limit');

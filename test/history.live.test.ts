@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { csvLines, jsonLines, resample, type Aggregate } from '../src/history/resample.js';
+import { resample, type Aggregate } from '../src/analysis/resample.js';
+import { csvRows, jsonRows } from '../src/report/rows.js';
 import { runCli } from './helpers/cli.js';
 import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';
 
@@ -33,9 +34,10 @@ test('resample, CSV and JSON lines on a known table', () => {
   assert.deepEqual(resampled('max'), [[0, 5], [2, 2], [4, 9]]);
   assert.deepEqual(resampled('avg'), [[0, 3], [2, 2], [4, 9]]);
   assert.deepEqual(resampled('last'), [[0, 5], [2, 2], [4, 9]]);
-  assert.equal(Array.from(csvLines(['heap'], rows.slice(0, 2))).join(''), 'seconds,heap\n0,1\n1,5\n');
-  assert.equal(Array.from(jsonLines(['heap'], rows.slice(0, 2))).join(''), '[{"seconds":0,"heap":1},{"seconds":1,"heap":5}]\n');
-  assert.equal(Array.from(jsonLines(['heap'], [])).join(''), '[]\n');
+  const start = Date.UTC(2026, 11, 2, 4, 0, 0);
+  assert.equal(Array.from(csvRows(['heap'], rows.slice(0, 2), start)).join(''), 'time,seconds,heap\n2026-12-02T04:00:00.000Z,0,1\n2026-12-02T04:00:01.000Z,1,5\n');
+  assert.equal(Array.from(jsonRows(['heap'], rows.slice(0, 2), start)).join(''), '[{"time":"2026-12-02T04:00:00.000Z","seconds":0,"heap":1},{"time":"2026-12-02T04:00:01.000Z","seconds":1,"heap":5}]\n');
+  assert.equal(Array.from(jsonRows(['heap'], [], start)).join(''), '[]\n');
 });
 
 test('sessions lists newest first, filters by label glob and age, and prints JSON', async () => {
@@ -53,11 +55,12 @@ test('sessions lists newest first, filters by label glob and age, and prints JSO
   assert.deepEqual(filtered.map((s: { id: number }) => s.id), [ids.leak]);
   assert.deepEqual(JSON.parse((await runCli(['sessions', '--db', db, '--json', '--since', '1ms'])).stdout), []);
   const csv = (await runCli(['sessions', '--db', db, '--format', 'csv'])).stdout.trimEnd().split('\n');
-  assert.equal(csv[0], 'id,label,command,startedAt,endedAt,endReason,samples,restarts,alerts');
-  assert.match(csv.find((l) => l.startsWith(`${ids.leak},`))!, /^\d+,"nightly-42","[^"]*leaker heap",\d+,\d+,duration,\d+,0,"heap:leak"$/);
+  assert.equal(csv[0], 'id,label,command,startedAt,endedAt,durationSeconds,endReason,samples,restarts,alerts');
+  // Times in ISO 8601 like the table's, not epoch ms.
+  assert.match(csv.find((l) => l.startsWith(`${ids.leak},`))!, /^\d+,nightly-42,[^,]*leaker heap,\d{4}-\d\d-\d\dT[\d:.]+Z,\d{4}-\d\d-\d\dT[\d:.]+Z,[\d.]+,duration,\d+,0,heap:leak$/);
   const table = await runCli(['sessions', '--db', db]);
   assert.match(table.stdout, /^ID +LABEL +STARTED \(UTC\) +DURATION +SAMPLES +RESTARTS +END +ALERTS +COMMAND/);
-  assert.match(table.stdout, /nightly-42 .* duration +heap leak/);
+  assert.match(table.stdout, /nightly-42 .* duration +Heap LEAK/);
 });
 
 test('show gives the facts, first / last / peak per type and the verdicts', async () => {
@@ -70,24 +73,25 @@ test('show gives the facts, first / last / peak per type and the verdicts', asyn
   assert.equal(shown.types.stack.verdict, 'no-leak');
   const text = await runCli(['show', String(ids.leak), '--db', db]);
   assert.match(text.stdout, /^session \d+ \(nightly-42\): /);
-  assert.match(text.stdout, /^heap +[\d.]+ \S+ +[\d.]+ \S+ +[\d.]+ \S+ +leak /m);
+  assert.match(text.stdout, /^Heap +[\d.]+ \S+ +[\d.]+ \S+ +[\d.]+ \S+ +LEAK /m);
+  assert.match(text.stdout, /^Managed Heap +0 B/m, 'labels for people, as in every table');
   assert.equal((await runCli(['show', '999', '--db', db])).code, 2);
 });
 
 test('query cuts a time range and resamples; csv and json carry the type keys', async () => {
-  const csv = await runCli(['query', String(ids.leak), '--db', db, '--type', 'heap,stack', '--from', '10s', '--to', '20s', '--every', '5s', '--agg', 'max', '--format', 'csv']);
+  const csv = await runCli(['query', String(ids.leak), '--db', db, '--types', 'heap,stack', '--from', '10s', '--to', '20s', '--every', '5s', '--agg', 'max', '--format', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], 'seconds,heap,stack');
-  assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[0])), [10, 15, 20].slice(0, lines.length - 1));
-  const heap = lines.slice(1).map((l) => Number(l.split(',')[1]));
+  assert.equal(lines[0], 'time,seconds,heap,stack');
+  assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[1])), [10, 15, 20].slice(0, lines.length - 1));
+  const heap = lines.slice(1).map((l) => Number(l.split(',')[2]));
   assert.ok(heap[1] > heap[0], 'the leaking heap grows from bucket to bucket');
-  const json = JSON.parse((await runCli(['query', String(ids.leak), '--db', db, '--type', 'heap', '--to', '2s', '--format', 'json'])).stdout);
+  const json = JSON.parse((await runCli(['query', String(ids.leak), '--db', db, '--types', 'heap', '--to', '2s', '--format', 'json'])).stdout);
   assert.ok(json.length >= 7 && json.every((r: { seconds: number; heap: number }) => r.seconds <= 2 && r.heap > 0));
   const empty = await runCli(['query', String(ids.leak), '--db', db, '--from', '2h']);
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no samples between 2h and the end/);
-  assert.equal((await runCli(['query', String(ids.leak), '--db', db, '--type', 'brains'])).code, 2);
+  assert.equal((await runCli(['query', String(ids.leak), '--db', db, '--types', 'brains'])).code, 2);
 });
 
 test('export writes every sample as CSV or JSON', async () => {
@@ -95,7 +99,7 @@ test('export writes every sample as CSV or JSON', async () => {
   const result = await runCli(['export', String(ids.leak), '--db', db, '-o', file]);
   assert.equal(result.code, 0, result.stderr);
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  assert.equal(lines[0], 'seconds,image,private,shareable,mappedFile,heap,managedHeap,stack,pageTable,free');
+  assert.equal(lines[0], 'time,seconds,image,private,shareable,mappedFile,heap,managedHeap,stack,pageTable,free');
   const json = JSON.parse((await runCli(['export', String(ids.leak), '--db', db, '--format', 'json'])).stdout);
   assert.equal(json.format, 'leakwatch-session');
   assert.equal(json.samples.length, lines.length - 1, 'one process: one sample row per tick');
@@ -148,10 +152,10 @@ test('prune: --dry-run lists, --keep deletes the oldest with all their rows, a s
     const dry = await runCli(['prune', '--keep', '1', '--dry-run', '--db', db]);
     assert.equal(dry.code, 0, dry.stderr);
     // The newest (the running watch) is kept by --keep 1; the two finished ones would go, oldest included.
-    assert.match(dry.stdout, /^would delete 2 sessions: /);
+    assert.match(dry.stdout, /^would delete 2 sessions:\nID +LABEL +STARTED \(UTC\) .*\n.*nightly-42 .*leaker heap\n.*nightly-41 .*leaker churn\n$/, 'the details of what would go, not only ids');
     const all = await runCli(['prune', '--keep', '0', '--db', db]);
     assert.equal(all.code, 0, all.stderr);
-    assert.match(all.stdout, /^deleted 2 sessions: /, 'the session still being written is never deleted');
+    assert.match(all.stdout, /^deleted 2 sessions:\n/, 'the session still being written is never deleted');
     const left = JSON.parse((await runCli(['sessions', '--db', db, '--json'])).stdout) as { id: number; endReason: string | null }[];
     assert.equal(left.length, 1);
     assert.equal(left[0].endReason, null);
@@ -197,7 +201,7 @@ test('regions --at rebuilds a tick\'s regions; --diff lists what changed between
     assert.equal(diff.code, 0, diff.stderr);
     const change = JSON.parse(diff.stdout)[0];
     assert.ok(holds(change), JSON.stringify(change));
-    assert.ok(['added', 'changed'].includes(change.change));
+    assert.ok(['added', 'grown'].includes(change.change), change.change);
     assert.ok(change.committedDelta >= 24 * 1024 * 1024, 'the largest change comes first');
     const table = await runCli(['regions', '1', '--db', regionsDb, '--diff', '500ms..1h']);
     assert.match(table.stdout, /^PID +CHANGE +ADDRESS +TYPE +PROT +COMMITTED Δ +DETAILS/);
@@ -211,16 +215,17 @@ test('regions --at rebuilds a tick\'s regions; --diff lists what changed between
 test('import of VMMap files: CSV exports as a timeline, an .mmp file\'s snapshots; malformed CSV names the line', async () => {
   const fixtures = path.join(repoRoot(), 'test', 'fixtures');
   const vmmapDb = path.join(dir, 'vmmap.db');
-  const csv = await runCli(['import', path.join(fixtures, 'vmmap-1.csv'), path.join(fixtures, 'vmmap-2.csv'), '--db', vmmapDb, '--label', 'from-windows']);
+  const csv = await runCli(['import', path.join(fixtures, 'vmmap-1.csv'), path.join(fixtures, 'vmmap-2.csv'), '--db', vmmapDb, '--label', 'from-windows', '--every', '5m']);
   assert.equal(csv.code, 0, csv.stderr);
   assert.match(csv.stdout, /as session 1 \(2 samples\)/);
-  const heap = JSON.parse((await runCli(['query', '1', '--db', vmmapDb, '--type', 'heap,private', '--format', 'json'])).stdout);
+  const heap = JSON.parse((await runCli(['query', '1', '--db', vmmapDb, '--types', 'heap,private', '--format', 'json'])).stdout);
   assert.deepEqual(heap.map((r: { heap: number }) => r.heap), [32_768 * 1024, 40_960 * 1024]);
   assert.equal(heap[0].private, 200_000 * 1024);
   const mmp = await runCli(['import', path.join(fixtures, 'vmmap.mmp'), '--db', vmmapDb]);
   assert.equal(mmp.code, 0, mmp.stderr);
-  const rows = JSON.parse((await runCli(['query', '2', '--db', vmmapDb, '--type', 'heap', '--format', 'json'])).stdout);
-  assert.deepEqual(rows, [{ seconds: 0, heap: 524288 }, { seconds: 3600, heap: 1572864 }], 'timed by the snapshots\' timestamps');
+  const rows = JSON.parse((await runCli(['query', '2', '--db', vmmapDb, '--types', 'heap', '--format', 'json'])).stdout);
+  assert.deepEqual(rows.map((r: { seconds: number; heap: number }) => [r.seconds, r.heap]), [[0, 524288], [3600, 1572864]], 'timed by the snapshots\' timestamps');
+  assert.equal(rows[1].time, '2026-11-01T11:00:00.000Z');
   const bad = await runCli(['import', path.join(fixtures, 'vmmap-bad.csv'), '--db', vmmapDb]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /vmmap-bad\.csv: line 2: '12x34' is not an amount in KB/);

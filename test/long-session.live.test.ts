@@ -62,36 +62,40 @@ test('show: first, last and peak per type are the SQL sums over processes at the
   assert.ok(shown.types.heap.peak > shown.types.heap.first + 11 * HEAP_DRIFT_BYTES_PER_HOUR, 'the heap drifted for 12 hours');
 });
 
+/** The wall-clock time of a point in the session, as CSV and JSON rows carry it. */
+const isoAt = (seconds: number) => new Date((sql.prepare('SELECT started_at FROM sessions WHERE id = ?').pluck().get(id) as number) + seconds * 1000).toISOString();
+
 test('query --every: one row per bucket, each the SQL max (or rounded mean) of its ticks', async () => {
   const types = MEMORY_TYPES.filter((t) => t !== 'free');
   const buckets = (seconds: number, aggregate: 'max' | 'avg') => sql.prepare(`SELECT elapsed_ms / ${seconds * 1000} * ${seconds} AS seconds, ${types.map((t) => `round(${aggregate}("${t}"))`).join(', ')}
-    FROM (${perTick(types)}) GROUP BY elapsed_ms / ${seconds * 1000} ORDER BY seconds`).raw().all().map((row) => `${(row as number[]).join(',')}\n`);
+    FROM (${perTick(types)}) GROUP BY elapsed_ms / ${seconds * 1000} ORDER BY seconds`).raw().all().map((row) => `${isoAt((row as number[])[0])},${(row as number[]).join(',')}\n`);
   for (const [every, seconds, aggregate, rows] of [['1h', 3600, 'max', 12], ['1h', 3600, 'avg', 12], ['12h', 12 * 3600, 'max', 1]] as const) {
     const csv = await cli('query', String(id), '--every', every, '--agg', aggregate, '--format', 'csv');
-    assert.equal(csv, [`seconds,${types.join(',')}\n`, ...buckets(seconds, aggregate)].join(''), `${every} ${aggregate}`);
+    assert.equal(csv, [`time,seconds,${types.join(',')}\n`, ...buckets(seconds, aggregate)].join(''), `${every} ${aggregate}`);
     assert.equal(csv.trimEnd().split('\n').length, 1 + rows);
   }
 });
 
-test('query as a table: one line per tick, the columns aligned', async () => {
-  const lines = (await cli('query', String(id), '--type', 'heap')).trimEnd().split('\n');
+test('query as a table: one line per tick, milliseconds at sub-second sampling, the columns aligned', async () => {
+  const lines = (await cli('query', String(id), '--types', 'heap')).trimEnd().split('\n');
   assert.equal(lines.length, TICKS + 1);
   assert.match(lines[0], /^ELAPSED +heap$/);
-  assert.match(lines.at(-1)!, /^11:59:59 +[\d.]+ MiB$/);
-  assert.ok(lines.every((line) => line[9] === ' ' && line[10] !== ' '), 'the widest elapsed time (11:59:59) sets the first column');
+  assert.match(lines.at(-1)!, /^11:59:59\.750 +[\d.]+ MiB$/, 'every tick has its own time at 250 ms sampling');
+  assert.ok(lines.every((line) => line[13] === ' ' && line[14] !== ' '), 'the widest elapsed time (11:59:59.750) sets the first column');
 });
 
 test('query --from 1h --to 2h --format json: only the ticks of that hour, as SQL sums them', async () => {
-  const rows = JSON.parse(await cli('query', String(id), '--from', '1h', '--to', '2h', '--type', 'heap,stack', '--format', 'json'));
+  const rows = JSON.parse(await cli('query', String(id), '--from', '1h', '--to', '2h', '--types', 'heap,stack', '--format', 'json')) as { time: string; seconds: number }[];
+  assert.ok(rows.every((row) => row.time === isoAt(row.seconds)), 'each row has its wall-clock time');
   const expected = sql.prepare(`SELECT elapsed_ms / 1000.0 AS seconds, heap, stack FROM (${perTick(['heap', 'stack'])}) WHERE elapsed_ms BETWEEN 3600000 AND 7200000`).all();
   assert.equal(rows.length, 3600 * (1000 / INTERVAL_MS) + 1);
-  assert.deepEqual(rows, expected);
+  assert.deepEqual(rows.map(({ time: _time, ...row }) => row), expected);
 });
 
 test('export --format csv: a header and one line per tick, the SQL sums', async () => {
   const csv = await cli('export', String(id));
-  const expected = (sql.prepare(perTick(MEMORY_TYPES)).raw().all() as number[][]).map(([, elapsed, ...values]) => `${[elapsed / 1000, ...values].join(',')}\n`);
-  assert.equal(csv, [`seconds,${MEMORY_TYPES.join(',')}\n`, ...expected].join(''));
+  const expected = (sql.prepare(perTick(MEMORY_TYPES)).raw().all() as number[][]).map(([, elapsed, ...values]) => `${[isoAt(elapsed / 1000), elapsed / 1000, ...values].join(',')}\n`);
+  assert.equal(csv, [`time,seconds,${MEMORY_TYPES.join(',')}\n`, ...expected].join(''));
   assert.equal(csv.trimEnd().split('\n').length, TICKS + 1);
 });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { linuxCollector } from '../src/collector/linux/index.js';
 import { openForWrite } from '../src/db/open.js';
-import { regionsAt } from '../src/db/read.js';
+import { regionsAt } from '../src/db/regions.js';
 import { sortedRegions } from '../src/db/region-deltas.js';
 import { closeAbandonedSessions, SessionWriter } from '../src/db/store.js';
 import { startAllocTarget } from './helpers/targets.js';

@@ -1,7 +1,7 @@
 /** Comparing two sessions (build N vs build N+1): is a type's growth different, judged by the rates' 95% CIs? */
 
 import type { Finding } from './types.js';
-import { ROW_LABELS, formatRate, formatRateInterval, VERDICT_LABELS } from '../vocabulary.js';
+import { ROW_LABELS, formatRate, formatRateInterval, VERDICT_LABELS, isGated, type Row } from '../vocabulary.js';
 
 export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
 
@@ -23,4 +23,26 @@ export function compareFindings(a: Finding, b: Finding): { change: Change; sente
     return { change: 'improvement', sentence: `${label} grows slower in B: ${rate(b)} against ${rate(a)} in A — an improvement.` };
   }
   return { change: 'same', sentence: `${label}: no significant difference, ${rate(a)} in A and ${rate(b)} in B.` };
+}
+
+export interface RowComparison {
+  type: Row;
+  a: Finding;
+  b: Finding;
+  change: Change;
+}
+
+/**
+ * The comparison in one line, for the top of a report or a terminal: the regressions in gated rows, or, when a
+ * side could not be judged, that — never "nothing grows faster" about a session that was not judged at all.
+ */
+export function comparisonHeadline(rows: readonly RowComparison[]): string {
+  const gated = rows.filter((r) => isGated(r.type));
+  const regressions = gated.filter((r) => r.change === 'regression').map((r) => ROW_LABELS[r.type]);
+  const unjudged = (side: 'a' | 'b') => gated.some((r) => r[side].verdict === 'insufficient-data');
+  const sides = [unjudged('a') && 'A', unjudged('b') && 'B'].filter(Boolean);
+  const cannot = sides.length > 0 ? `${sides.join(' and ')} ${sides.length === 1 ? 'has' : 'have'} too little data to judge` : '';
+  if (regressions.length > 0) return `B leaks more than A: ${regressions.join(', ')}${cannot ? ` (${cannot} in some types)` : ''}`;
+  if (cannot) return `Cannot compare: session ${cannot}`;
+  return 'Nothing grows significantly faster in B';
 }

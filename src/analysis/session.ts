@@ -2,7 +2,8 @@
 import { type MemoryLimit } from '../collector/types.js';
 
 import { analyzeTrend, DEFAULT_OPTIONS } from './trend.js';
-import type { AnalysisOptions, Finding, RegionGrowth, Series } from './types.js';
+import type { RegionGrowth } from '../db/regions.js';
+import type { AnalysisOptions, Finding, Series } from './types.js';
 import { type MemoryType, formatBytes, formatElapsed, typesOf, SUMS, ROW_LABELS, SUM_NAMES, type Row } from '../vocabulary.js';
 
 /** A row's values per tick: the type's own, or the sum of the types it adds up. */

@@ -43,6 +43,8 @@ const MIN_DURATION_SECONDS = 30;
  * MIN_DURATION_SECONDS. `watch` and `run` warn at the start when --duration is shorter.
  */
 export const shortestJudgedMs = (intervalMs: number) => Math.max(MIN_DURATION_SECONDS * 1000, (MIN_POINTS - 1) * intervalMs);
+/** The same in words. */
+export const JUDGING_NEEDS = `${MIN_POINTS} samples over ${MIN_DURATION_SECONDS} s or more`;
 // A post-GC floor is judged from this many cycles on (each cycle's minimum is one clean point).
 const MIN_CYCLES = 8;
 // A bend must cut the squared error of a straight line by this much to move the onset off the start.

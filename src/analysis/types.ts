@@ -1,5 +1,6 @@
 /** The interface between storage and analysis (Series in) and between analysis and reports (Finding out). */
-import { type MemoryType, type Verdict, type Row } from '../vocabulary.js';
+import type { Row, Verdict } from '../vocabulary.js';
+import type { RegionGrowth } from '../db/regions.js';
 
 /** One memory type's committed bytes over time. `t` is seconds since the session started, ascending. */
 export interface Series {
@@ -50,16 +51,6 @@ export interface LifeTrend {
   verdict: Verdict;
   slopeBytesPerHour: number;
   reason: string;
-}
-
-export interface RegionGrowth {
-  /** File path or region label (`glibc arena`, `[heap]`, `V8 heap`, `[thread stack]`). */
-  details: string;
-  type: MemoryType;
-  growthBytes: number;
-  /** Regions of this kind at the start and at the end. */
-  regionsBefore: number;
-  regionsAfter: number;
 }
 
 export interface Finding {

@@ -1,21 +1,15 @@
 /**
  * The command line: builds the commander program and maps every failure to one line on stderr and an exit code.
- * Exit codes: 0 success, 1 a leak was found (analysis gates), 2 usage or input error, 70 internal error; a reader of
- * stdout that went away (`leakwatch export 4 | head`) ends the command quietly with 0.
+ * Exit codes are in the vocabulary (EXIT); a reader of stdout that went away (`leakwatch export 4 | head`) ends the
+ * command quietly with 0.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { demoCommand } from './commands/demo.js';
-import { compareCommand, exportCommand, importCommand, pruneCommand, queryCommand, regionsCommand, sessionsCommand, showCommand } from './commands/history.js';
-import { reportCommand } from './commands/report.js';
-import { snapshotCommand } from './commands/snapshot.js';
-import { runCommand, watchCommand } from './commands/watch.js';
-import { carryOnWithoutStderr, writeStderr } from './stderr.js';
+import { commands } from './commands/index.js';
+import { carryOnWithoutStderr, writeStderr } from '../session/terminal.js';
+import { EXIT } from '../vocabulary.js';
 
-export const EXIT_USAGE = 2;
-export const EXIT_INTERNAL = 70;
 
 function packageVersion(): string {
   // dist/src/cli/index.js → the repository's package.json
@@ -28,11 +22,10 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showSuggestionAfterError();
-  const commands = [
-    snapshotCommand(), watchCommand(), runCommand(), analyzeCommand(), reportCommand(), sessionsCommand(), showCommand(),
-    queryCommand(), regionsCommand(), compareCommand(), exportCommand(), importCommand(), pruneCommand(), demoCommand(),
-  ];
-  for (const command of commands) program.addCommand(command.exitOverride());
+  // One prefix for every error line, commander's own (unknown option, missing argument) included.
+  const output = { outputError: (text: string, write: (text: string) => void) => write(`leakwatch: ${text.replace(/^error: /, '')}`) };
+  program.configureOutput(output);
+  for (const command of commands()) program.addCommand(command.exitOverride().configureOutput(output));
   return program;
 }
 
@@ -40,7 +33,7 @@ export function buildProgram(): Command {
 function internalError(error: Error): number {
   const detail = process.env.LEAKWATCH_DEBUG ? error.stack : error.message;
   writeStderr(`leakwatch: internal error: ${detail} (set LEAKWATCH_DEBUG=1 for the stack)\n`);
-  return EXIT_INTERNAL;
+  return EXIT.internal;
 }
 
 /**
@@ -65,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has already printed its one-line message (or the help text).
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return error.exitCode === 0 ? 0 : EXIT.usage;
     }
     if (error instanceof LeakwatchError) {
       writeStderr(`leakwatch: ${error.message}\n`);

@@ -1,8 +1,41 @@
-/** Parsers for option values shared by the commands; each throws a one-line LeakwatchError (exit 2). */
-import { Option } from 'commander';
-
+/**
+ * The options the commands share, declared once, and the parsers of option values; each parser throws a one-line
+ * LeakwatchError (exit 2).
+ */
+import { Command, Option } from 'commander';
 import { LeakwatchError } from '../errors.js';
-import { TOTAL_COLUMNS, type TotalColumn, parseDuration } from '../vocabulary.js';
+import { METRICS, parseDuration, TOTAL_COLUMNS, type TotalColumn } from '../vocabulary.js';
+
+/** Where every command keeps its sessions unless told otherwise. */
+export const DEFAULT_DB = 'leakwatch.db';
+
+export const dbOption = (access: 'read' | 'write') =>
+  new Option('--db <file>', access === 'read' ? 'SQLite database to read (opened read-only)' : 'SQLite database to write (created on first use)').default(DEFAULT_DB);
+
+/** The output formats of a command: `table` (people) first, then machine formats; `--json` is `--format json`. */
+export type OutputFormat = 'table' | 'text' | 'csv' | 'json';
+
+/** Adds `--json`, and `--format` where a command has more than one machine format. */
+export function addOutputOptions(command: Command, formats: readonly OutputFormat[]): Command {
+  command.option('--json', 'print JSON (stable keys, bytes and seconds)');
+  if (formats.length > 2) command.addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(formats).default(formats[0]));
+  return command;
+}
+
+/** The format asked for: --json wins, then --format, then the command's first. */
+export function outputFormat(options: { json?: boolean; format?: string }, formats: readonly OutputFormat[]): OutputFormat {
+  if (options.json) return 'json';
+  return (options.format as OutputFormat | undefined) ?? formats[0];
+}
+
+/** Examples at the end of a command's --help: what people copy first. */
+export function addExamples(command: Command, examples: string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+}
+
+/** `--metric committed|ws`: what analysis judges. */
+export const metricOption = () =>
+  new Option('--metric <metric>', 'judge committed memory, or the working set (resident memory, RSS) of the ticks that read it').choices(METRICS).default('committed');
 
 /** `--sort committed`, `--sort total-ws`, `--sort totalWs`: any spelling of a column name. */
 export function parseSortColumn(text: string): TotalColumn {
@@ -14,20 +47,35 @@ export function parseSortColumn(text: string): TotalColumn {
 
 /** A session id: a positive decimal integer. */
 export function parseSessionId(text: string): number {
-  if (!/^\d+$/.test(text)) throw new LeakwatchError(`session must be a session id (a positive integer), got '${text}'`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new LeakwatchError(`session must be a session id (a positive integer), got '${text}'`);
+  return Number(text);
+}
+
+/** A count such as --top or --keep: a non-negative decimal integer. */
+export const parseCount = (option: string) => (text: string): number => {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new LeakwatchError(`${option} needs a whole number, got '${text}'`);
+  return Number(text);
+};
+
+/** A pid argument: a positive decimal integer, nothing else. */
+export function parsePid(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 22) {
+    throw new LeakwatchError(`pid must be a positive integer, got '${text}'`);
+  }
   return Number(text);
 }
 
 /**
- * A point in a session: a duration after its start (`10m`, `2h`) or an ISO timestamp. Returns seconds since start.
+ * A point in a session: a duration after its start (`0s`, `10m`, `2h`) or an ISO timestamp. Returns seconds since
+ * the start.
  */
 export function parseTimePoint(text: string, option: string, sessionStartMs: number): number {
   if (/^\d{4}-\d\d-\d\d/.test(text)) {
     const ms = Date.parse(text);
-    if (Number.isNaN(ms)) throw new LeakwatchError(`${option} needs a duration after the start (10m, 2h) or an ISO time, got '${text}'`);
+    if (Number.isNaN(ms)) throw new LeakwatchError(`${option} needs a duration after the start (0s, 10m, 2h) or an ISO time, got '${text}'`);
     return (ms - sessionStartMs) / 1000;
   }
-  return parseDuration(text, option) / 1000;
+  return parseDuration(text, option, { allowZero: true }) / 1000;
 }
 
 /** `heap,stack`: a comma-separated list of type keys (or sums, where allowed), each one of `allowed`. */
@@ -36,16 +84,4 @@ export function parseTypeList<T extends string>(text: string, allowed: readonly 
   const unknown = types.find((t) => !(allowed as readonly string[]).includes(t));
   if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${allowed.join(', ')})`);
   return types as T[];
-}
-
-/** `--metric committed|ws`: what analysis judges. */
-export const metricOption = () =>
-  new Option('--metric <metric>', 'judge committed memory, or the working set (resident memory, RSS) of the ticks that read it').choices(['committed', 'ws']).default('committed');
-
-/** A pid argument: a positive decimal integer, nothing else. */
-export function parsePid(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 22) {
-    throw new LeakwatchError(`pid must be a positive integer, got '${text}'`);
-  }
-  return Number(text);
 }

@@ -26,9 +26,9 @@ function typeColumns() {
 export const sessions = sqliteTable('sessions', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   label: text('label'),
-  /** `watch`: the watched process's command line; `run`: the command leakwatch started. */
+  /** `watch`: the watched process's command line; `run`: the command leakwatch started; `import`: where the data came from. */
   command: text('command').notNull(),
-  mode: text('mode', { enum: ['watch', 'run'] }).notNull(),
+  mode: text('mode', { enum: ['watch', 'run', 'import'] }).notNull(),
   targetPid: integer('target_pid').notNull(),
   targetStartTime: text('target_start_time').notNull(),
   host: text('host').notNull(),
@@ -39,7 +39,7 @@ export const sessions = sqliteTable('sessions', {
   startedAt: integer('started_at').notNull(), // epoch ms
   endedAt: integer('ended_at'),
   endReason: text('end_reason', {
-    enum: ['duration', 'target-exited', 'interrupted', 'signal', 'pid-reused', 'error'],
+    enum: ['duration', 'target-exited', 'interrupted', 'signal', 'pid-reused', 'error', 'imported'],
   }),
   exitCode: integer('exit_code'),
   /** The collector writing this session: with its start time, tells a live writer from a killed one. */

@@ -5,8 +5,9 @@
  */
 import { type TypeTotals } from '../collector/types.js';
 import { rowValues } from '../analysis/session.js';
-import { compareFindings } from '../analysis/compare.js';
-import type { Finding, RegionGrowth } from '../analysis/types.js';
+import { compareFindings, comparisonHeadline } from '../analysis/compare.js';
+import type { Finding } from '../analysis/types.js';
+import type { RegionGrowth } from '../db/regions.js';
 
 import { lttb } from './lttb.js';
 import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval } from '../vocabulary.js';
@@ -306,10 +307,9 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
     const fb = b.findings.find((f) => f.type === type)!;
     const { change, sentence } = compareFindings(fa, fb);
     const rate = (f: Finding) => `${VERDICT_LABELS[f.verdict]}, ${formatRate(f.slopeBytesPerHour)} (${formatRateInterval(f.ci)})`;
-    return { type, change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
+    return { type, a: fa, b: fb, change, sentence, row: `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[type]}"></span>${escapeHtml(ROW_LABELS[type])}</td>${cell(rate(fa))}${cell(rate(fb))}${cell(change, `change ${change}`)}</tr>` };
   });
-  const regressions = rows.filter((r) => r.change === 'regression').map((r) => ROW_LABELS[r.type]);
-  const headline = regressions.length > 0 ? `B leaks more than A: ${regressions.join(', ')}` : 'Nothing grows significantly faster in B';
+  const headline = comparisonHeadline(rows);
   const overlay = (model: ReportModel, tag: string, dash: number[]) => (type: MemoryType) => {
     const d = lttb(model.t, model.committed[type], DISPLAY_POINTS);
     return line(`${TYPE_LABELS[type]} ${tag}`, d.x.map((x, i) => ({ x, y: d.y[i] })), TYPE_COLOURS[type], { borderDash: dash });

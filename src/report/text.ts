@@ -2,8 +2,7 @@
 import { type Region, type Snapshot, type TypeTotals } from '../collector/types.js';
 
 import type { Finding } from '../analysis/types.js';
-import type { TickStatus } from '../watch/recorder.js';
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, type TotalColumn, ROW_LABELS, formatBytes, formatElapsed, COLUMN_LABELS, VERDICT_LABELS, formatRate, formatRateInterval } from '../vocabulary.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type TotalColumn, ROW_LABELS, formatBytes, formatElapsed, COLUMN_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, plural, METRIC_LABELS, type Metric } from '../vocabulary.js';
 
 /**
  * Target-controlled strings (command lines, file names) may hold control characters; escaping them keeps a
@@ -77,44 +76,6 @@ export function snapshotHeading(snapshot: Snapshot): string {
   ].join('\n');
 }
 
-const STATUS_TYPES = ['private', 'heap', 'managedHeap', 'stack'] as const;
-
-/** Committed memory of the leak-prone types, the change since the start of the current life, and any alert. */
-function typeProgress(status: TickStatus, separator: string): string {
-  if (!status.latest || !status.first) return '';
-  const { latest, first } = status;
-  return STATUS_TYPES.map((t) => {
-    const now = latest[t].committed;
-    const change = now - first[t].committed;
-    const alert = status.alerts[t] === 'leak' ? ' LEAK' : status.alerts[t] === 'suspected' ? ' suspected' : '';
-    return `${TYPE_LABELS[t]} ${formatBytes(now)} (${change >= 0 ? '+' : ''}${formatBytes(change)})${alert}`;
-  }).join(separator);
-}
-
-/** Elapsed and remaining time, samples, processes, restarts, and whether a --follow watch waits for its target. */
-function progressFacts(status: TickStatus): string[] {
-  return [
-    // Remaining time rounded up: a watch with 0:00:00 left has ended.
-    `${formatElapsed(status.elapsedMs)}${status.remainingMs === undefined ? '' : ` (${formatElapsed(Math.ceil(status.remainingMs / 1000) * 1000)} left)`}`,
-    `${status.ticks} samples`,
-    ...(status.processes > 1 ? [`${status.processes} processes`] : []),
-    ...(status.restarts > 0 ? [`${status.restarts} restart${status.restarts === 1 ? '' : 's'}`] : []),
-    ...(status.waiting ? ['waiting for the target to start again'] : []),
-  ];
-}
-
-/** The live line of `watch` / `run` on a terminal, redrawn every tick. */
-export function statusLine(status: TickStatus): string {
-  return [...progressFacts(status), typeProgress(status, '  ')].filter(Boolean).join('  ');
-}
-
-/** The heartbeat off a terminal (nohup, CI, systemd): one plain line every --progress, for a log. */
-export function progressLine(session: number | null, status: TickStatus): string {
-  const alerts = Object.entries(status.alerts).map(([type, verdict]) => `${TYPE_LABELS[type as MemoryType]} ${verdict === 'leak' ? 'LEAK' : verdict}`);
-  const parts = [progressFacts(status).join(', '), typeProgress(status, ', '), ...(alerts.length ? [`alerts: ${alerts.join(', ')}`] : [])];
-  return `leakwatch: ${session === null ? 'no session yet' : `session ${session}`}: ${parts.filter(Boolean).join('; ')}`;
-}
-
 /** The findings as a table plus one explanation per type. */
 export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean): string {
   const header = ['Type', 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
@@ -129,4 +90,15 @@ export function findingsTable(findings: Finding[], isGated: (f: Finding) => bool
   ]);
   const explanations = findings.map((f) => `- ${printable(f.explanation)}`);
   return `${renderTable([header, ...rows], new Set([0, 1]))}\n\n${explanations.join('\n')}`;
+}
+
+/** The facts above a session's findings: which session, what it ran, how long, what was judged. */
+export function sessionHeading(analysed: { session: { id: number; label: string | null; command: string; endReason: string | null }; samples: number; durationSeconds: number; metric: Metric; restarts: number[] }): string {
+  const { session } = analysed;
+  const lines = [
+    `session ${session.id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
+    `${plural(analysed.samples, 'sample')} over ${formatElapsed(analysed.durationSeconds * 1000)}, ${session.endReason === null ? 'still being recorded' : `ended by ${session.endReason}`}; judging ${METRIC_LABELS[analysed.metric]}` +
+      (analysed.restarts.length > 0 ? `; the program restarted ${analysed.restarts.length === 1 ? 'once' : `${analysed.restarts.length} times`}, each life judged on its own` : ''),
+  ];
+  return lines.join('\n');
 }

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
-import { withReadOnlyDatabase, writeOutputFile } from '../io.js';
-import { metricOption, parseSessionId } from '../options.js';
-import { type Metric } from '../../vocabulary.js';
+import type { Metric } from '../../vocabulary.js';
+import { addExamples, dbOption, metricOption, parseSessionId } from '../options.js';
+import { printJson, printText } from '../print.js';
 
 interface ReportOptions {
   db: string;
@@ -10,51 +10,36 @@ interface ReportOptions {
   png?: string;
   compare?: string[];
   metric: Metric;
-}
-
-/** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
-export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string, metric: Metric = 'committed'): Promise<string[]> {
-  const [{ chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
-  const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db, alive) => {
-    const model = reportModel(db, id, dbFile, alive, metric);
-    const pngFiles = pngDir === undefined
-      ? []
-      : await (await import('../../report/png.js')).writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
-    return { html: renderReport(model, chartJsSource()), pngs: pngFiles };
-  });
-  writeOutputFile(output, html);
-  return [output, ...pngs];
-}
-
-/** Writes the side-by-side HTML comparison of two stored sessions; returns where it went. */
-async function writeComparison(a: number, b: number, dbFile: string, output = `leakwatch-compare-${a}-${b}.html`, metric: Metric = 'committed'): Promise<string> {
-  const [{ chartJsSource, reportModel }, { renderComparison }] = await Promise.all([import('../analysis.js'), import('../../report/html.js')]);
-  const html = await withReadOnlyDatabase(dbFile, (db, alive) =>
-    renderComparison(reportModel(db, a, dbFile, alive, metric), reportModel(db, b, dbFile, alive, metric), chartJsSource()),
-  );
-  writeOutputFile(output, html);
-  return output;
+  json?: boolean;
 }
 
 export function reportCommand(): Command {
-  return new Command('report')
+  const command = new Command('report')
     .description('write a self-contained HTML report of a session: verdicts, charts, regions, latest sample')
     .argument('[session]', 'session id')
-    .option('--db <file>', 'SQLite database to read', 'leakwatch.db')
-    .option('-o, --output <file>', 'where to write the report (default: leakwatch-session-<id>.html)')
+    .addOption(dbOption('read'))
+    .option('-o, --output <file>', 'where to write the report (default: leakwatch-session-<id>.html, or leakwatch-compare-<a>-<b>.html)')
     .option('--png <dir>', 'also write every chart as a PNG file into this directory (needs the optional canvas package)')
     .option('--compare <sessions...>', 'two session ids, A then B (e.g. build N and N+1): a side-by-side report instead')
     .addOption(metricOption())
+    .option('--json', 'print {"report","pngs"} (the files written) instead of a sentence')
     .action(async (sessionText: string | undefined, options: ReportOptions) => {
+      const { writeComparison, writeReport } = await import('../../session/report.js');
       if (options.compare) {
         const ids = [...(sessionText === undefined ? [] : [sessionText]), ...options.compare].map(parseSessionId);
         if (ids.length !== 2) throw new LeakwatchError(`--compare needs exactly two session ids, got ${ids.length}`);
         if (options.png) throw new LeakwatchError('--png cannot be used with --compare');
-        process.stdout.write(`comparison written to ${await writeComparison(ids[0], ids[1], options.db, options.output, options.metric)}\n`);
-        return;
+        const report = await writeComparison(ids[0], ids[1], options.db, options.output, options.metric);
+        return void (options.json ? printJson({ report, pngs: [] }) : printText(`comparison written to ${report}`));
       }
       if (sessionText === undefined) throw new LeakwatchError('report needs a session id (or --compare <A> <B>)');
-      const [output, ...pngs] = await writeReport(parseSessionId(sessionText), options.db, options.output, options.png, options.metric);
-      process.stdout.write(`report written to ${output}\n${pngs.map((f) => `chart written to ${f}\n`).join('')}`);
+      const { html, pngs } = await writeReport(parseSessionId(sessionText), options.db, options.output, options.png, options.metric);
+      if (options.json) printJson({ report: html, pngs });
+      else printText([`report written to ${html}`, ...pngs.map((f) => `chart written to ${f}`)].join('\n'));
     });
+  return addExamples(command, [
+    'leakwatch report 12 -o leak-report.html',
+    'leakwatch report 12 --png charts/   # PNG files to attach to a ticket',
+    'leakwatch report --compare 11 12    # build N against build N+1',
+  ]);
 }

@@ -1,34 +1,39 @@
 import { Command } from 'commander';
-import { loadCollector } from '../../collector/index.js';
-
+import type { TotalColumn } from '../../vocabulary.js';
+import { MEMORY_TYPES, TOTAL_COLUMNS } from '../../vocabulary.js';
 import { regionTable, snapshotHeading, sortRegions, typeTable } from '../../report/text.js';
-import { parsePid, parseSortColumn } from '../options.js';
-import { type TotalColumn } from '../../vocabulary.js';
+import { addExamples, addOutputOptions, outputFormat, parsePid, parseSortColumn } from '../options.js';
+import { printCsv, printJson, printText } from '../print.js';
+
+const FORMATS = ['table', 'csv', 'json'] as const;
 
 interface SnapshotOptions {
   json?: boolean;
+  format?: string;
   regions?: boolean;
   sort?: TotalColumn;
 }
 
 export function snapshotCommand(): Command {
-  return new Command('snapshot')
+  const command = addOutputOptions(new Command('snapshot'), FORMATS)
     .description("one look at a process's memory, split into VMMap's types")
-    .argument('<pid>', 'process id')
-    .option('--json', 'print JSON (bytes; always includes the region list)')
+    .argument('<pid>', 'process id', parsePid)
     .option('--regions', 'also list every region: address range, type, protection, sizes, details')
     .option('--sort <column>', 'sort rows by a column, largest first (size, committed, private, total-ws, ...)', parseSortColumn)
-    .action(async (pidText: string, options: SnapshotOptions) => {
-      const pid = parsePid(pidText);
-      const collector = await loadCollector();
-      const snapshot = collector.snapshot(pid, { usage: true });
+    .action(async (pid: number, options: SnapshotOptions) => {
+      const { loadCollector } = await import('../../collector/index.js');
+      const snapshot = (await loadCollector()).snapshot(pid, { usage: true });
       snapshot.regions = sortRegions(snapshot.regions, options.sort);
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(snapshot)}\n`);
-        return;
+      const format = outputFormat(options, FORMATS);
+      if (format === 'json') return void printJson(snapshot);
+      if (format === 'csv') {
+        if (options.regions) return void printCsv(['start', 'end', 'type', 'protection', 'size', 'committed', 'private', 'totalWs', 'privateWs', 'details'],
+          snapshot.regions.map((r) => [r.start, r.end, r.type, r.protection, r.size, r.committed, r.private, r.totalWs, r.privateWs, r.details]));
+        return void printCsv(['type', ...TOTAL_COLUMNS], [...MEMORY_TYPES.map((t) => [t, ...TOTAL_COLUMNS.map((c) => snapshot.types[t][c])]), ['total', ...TOTAL_COLUMNS.map((c) => snapshot.total[c])]]);
       }
       const parts = [snapshotHeading(snapshot), typeTable(snapshot, options.sort)];
       if (options.regions) parts.push(regionTable(snapshot.regions), '* type found by a layout heuristic');
-      process.stdout.write(`${parts.join('\n\n')}\n`);
+      printText(parts.join('\n\n'));
     });
+  return addExamples(command, ['leakwatch snapshot 4242', 'leakwatch snapshot 4242 --regions --sort committed', 'leakwatch snapshot 4242 --format csv > types.csv']);
 }

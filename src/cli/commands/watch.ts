@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
+import type { WatchOptions } from '../../session/record.js';
 import type { TargetSelector } from '../../watch/targets.js';
-import { addWatchOptions, record, type WatchOptions } from '../recording.js';
-import { parsePid } from '../options.js';
+import { addExamples, parsePid } from '../options.js';
+import { addRecordingOptions, recordingOptions } from './recording-options.js';
 
 interface WatchTargetOptions extends WatchOptions {
   name?: string;
@@ -28,7 +29,7 @@ function selectorOf(pidText: string | undefined, options: WatchTargetOptions): T
 }
 
 export function watchCommand(): Command {
-  return addWatchOptions(new Command('watch'), false)
+  const command = addRecordingOptions(new Command('watch'), false)
     .description('sample a running process on a schedule into a SQLite database')
     .argument('[pid]', 'process id (or use --name / --pidfile)')
     .option('--name <pattern>', "the process by name (glob: 'redis-*'), or with a '/' by a part of its command line")
@@ -37,19 +38,12 @@ export function watchCommand(): Command {
     .option('--follow', 'when the target exits, wait for the next matching process and go on in the same session')
     .action(async (pidText: string | undefined, options: WatchTargetOptions) => {
       const targets = selectorOf(pidText, options);
-      await record(async () => ({ targets, follow: options.follow === true, mode: 'watch', command: undefined, child: undefined }), options);
+      const { record } = await import('../../session/record.js');
+      await record(async () => ({ targets, follow: options.follow === true, mode: 'watch', command: undefined, child: undefined }), recordingOptions(options));
     });
-}
-
-export function runCommand(): Command {
-  return addWatchOptions(new Command('run'), true)
-    .description('start a command and watch it (and its children) until it exits')
-    .argument('<command...>', 'the command and its arguments, after --')
-    .action(async (argv: string[], options: WatchOptions) => {
-      const { startChild } = await import('../../watch/child.js');
-      await record(async () => {
-        const child = await startChild(argv);
-        return { targets: { kind: 'pid', pid: child.pid }, follow: false, mode: 'run', command: argv.join(' '), child };
-      }, options);
-    });
+  return addExamples(command, [
+    'leakwatch watch 4242 --every 250ms --duration 12h --label nightly-42',
+    'nohup leakwatch watch --name my-server --follow --duration 12h > watch.log 2>&1 &',
+    'leakwatch watch --pidfile /run/app.pid --children --json',
+  ]);
 }

@@ -1,38 +1,7 @@
-/** What the commands share around their work: a read-only database for the length of a task, and writing output. */
+/** Writing results: a file in one piece, or text of any length streamed to stdout or a file. */
 import { once } from 'node:events';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import type { Db } from '../db/open.js';
-import type { CollectorAlive } from '../db/read.js';
 import { LeakwatchError } from '../errors.js';
-
-/**
- * Whether a collector process still runs, judged by this platform's collector; where there is none, sessions are
- * read as stored.
- */
-export async function collectorAlive(): Promise<CollectorAlive> {
-  const { loadCollector } = await import('../collector/index.js');
-  try {
-    const collector = await loadCollector();
-    return (pid, startTime) => collector.startTimeOf(pid) === startTime;
-  } catch (error) {
-    if (error instanceof LeakwatchError) return () => true;
-    throw error;
-  }
-}
-
-/**
- * Opens the database read-only, runs `use` with it and a judge of which sessions are still being recorded, and
- * closes it whatever happens.
- */
-export async function withReadOnlyDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
-  const [{ openForRead }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
-  const db = openForRead(file);
-  try {
-    return await use(db, alive);
-  } finally {
-    db.$client.close();
-  }
-}
 
 /** Runs a file operation; its failure (missing directory, no permission, disk full) is a one-line error. */
 function writingTo<T>(file: string, operation: () => T): T {

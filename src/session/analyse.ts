@@ -1,4 +1,4 @@
-/** Wiring shared by `analyze`, `report` and `demo`: a stored session into the analysis and the report. */
+/** A stored session into the analysis and into the report's model: what `analyze`, `show`, `compare`, `report`, `demo` and the benchmarks share. */
 import { analyzeSession } from '../analysis/session.js';
 import type { Finding } from '../analysis/types.js';
 import type { MemoryLimit } from '../collector/types.js';
@@ -6,7 +6,8 @@ import type { Db } from '../db/open.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { loadSession, regionGrowth, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
+import { regionGrowth } from '../db/regions.js';
+import { loadSession, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
 import { ANALYZED_ROWS, formatBytes, type Metric, type Row } from '../vocabulary.js';
 

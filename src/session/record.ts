@@ -1,17 +1,15 @@
-/** What `watch`, `run` and `demo` share: their options, and running the recorder with a terminal around it. */
-import { Command, Option } from 'commander';
+/** What `watch`, `run` and `demo` share: running the recorder with a terminal around it. */
 import type { EndReason } from '../db/store.js';
 import { LeakwatchError } from '../errors.js';
-import { printable, progressLine, statusLine } from '../report/text.js';
+import { printable } from '../report/text.js';
+import { progressLine, statusLine } from '../watch/heartbeat.js';
 
-import { writeStderr } from './stderr.js';
+import { writeStderr } from './terminal.js';
 import { parseCron, type Schedule } from '../watch/schedule.js';
 import { describeSelector } from '../watch/targets.js';
+import { JUDGING_NEEDS, shortestJudgedMs } from '../analysis/trend.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
-import { formatDuration, parseDuration } from '../vocabulary.js';
-
-/** The watch ended on an error (lost access, database failure); what was sampled until then is stored. */
-const EXIT_WATCH_ERROR = 3;
+import { formatDuration, parseDuration, EXIT, plural } from '../vocabulary.js';
 
 export interface WatchOptions {
   every?: string;
@@ -25,21 +23,6 @@ export interface WatchOptions {
   quiet?: boolean;
 }
 
-/** The options `watch` and `run` share. */
-export function addWatchOptions(command: Command, childrenByDefault: boolean): Command {
-  return command
-    .addOption(new Option('--every <interval>', 'sample at this interval (500ms, 1s, 1m)').conflicts('cron'))
-    .option('--cron <expression>', 'sample on a cron schedule; 6 fields put seconds first ("*/5 * * * * *")')
-    .option('--duration <duration>', 'stop after this long (30s, 12h, 1h30m); default: until the target exits or Ctrl-C')
-    .option('--db <file>', 'SQLite database to write (created on first use)', 'leakwatch.db')
-    .option('--label <label>', 'a name for this session, e.g. nightly-42')
-    .option('--children', 'also sample every descendant process', childrenByDefault)
-    .option('--no-children', 'sample only the target process')
-    .option('--progress <interval>', 'off a terminal (nohup, CI, systemd): print a progress line on stderr this often', '5m')
-    .option('--quiet', 'print neither the start line nor progress; only the closing line')
-    .option('--json', 'print {"session","samples","endReason","restarts"} as the last line of stdout');
-}
-
 function scheduleOf(options: WatchOptions): Schedule {
   if (options.cron !== undefined) return parseCron(options.cron);
   return { kind: 'every', ms: parseDuration(options.every ?? '1s', '--every') };
@@ -49,6 +32,19 @@ function describeSchedule(schedule: Schedule): string {
   return schedule.kind === 'cron' ? `on cron "${schedule.expression}"` : `every ${formatDuration(schedule.ms)}`;
 }
 
+/**
+ * A --duration the analysis cannot judge is said at the start, not found out after the run. The last sample may
+ * fall up to one interval before the end, hence the interval's margin. A warning about what the numbers will mean,
+ * so --quiet does not hide it.
+ */
+function warnWhenTooShortToJudge(durationMs: number | undefined, schedule: Schedule): void {
+  if (durationMs === undefined || schedule.kind !== 'every') return;
+  const enough = shortestJudgedMs(schedule.ms) + schedule.ms;
+  if (durationMs >= enough) return;
+  writeStderr(`leakwatch: warning: --duration ${formatDuration(durationMs)} is too short for the analysis to judge a leak at --every ${formatDuration(schedule.ms)}; `
+    + `it needs at least ${formatDuration(enough)} (${JUDGING_NEEDS}). The samples are recorded anyway.\n`);
+}
+
 export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' | 'child'>;
 
 /**
@@ -56,9 +52,10 @@ export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' |
  * progress line every --progress (off one), the closing line. Options and the database are checked before the
  * target is started, so a typo never leaves a `run` command running.
  */
-export async function record(startTarget: () => Promise<Target>, options: WatchOptions): Promise<WatchResult & { session: number }> {
+export async function record(startTarget: () => Promise<Target>, options: WatchOptions, { closingLine = true } = {}): Promise<WatchResult & { session: number }> {
   const schedule = scheduleOf(options);
   const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  warnWhenTooShortToJudge(durationMs, schedule);
   const progressMs = parseDuration(options.progress, '--progress');
   // Heavy modules load only when a watch really starts: `--help` stays fast.
   const [{ loadCollector }, { openForWrite }, { recordSession }] = await Promise.all([
@@ -122,16 +119,19 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
   }
   const recorded = { ...result, session: result.session };
-  const summary = `session ${result.session}: ${result.samples} samples, ended by ${result.endReason}` +
-    (result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : '') +
+  const summary = `session ${result.session}: ${plural(result.samples, 'sample')}, ended by ${result.endReason}` +
+    (result.restarts > 0 ? `, ${plural(result.restarts, 'restart')}` : '') +
     (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
     (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
-  if (options.json) {
+  if (!closingLine) {
+    // The caller prints the result (demo --json): the closing line is only for the person watching.
     writeStderr(`${summary}\n`);
-    process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason, restarts: result.restarts })}\n`);
+  } else if (options.json) {
+    writeStderr(`${summary}\n`);
+    process.stdout.write(`${JSON.stringify({ session: result.session, samples: result.samples, endReason: result.endReason, restarts: result.restarts, exitCode: result.exitCode })}\n`);
   } else {
     process.stdout.write(`${summary}\n`);
   }
-  if (result.endReason === 'error') throw new LeakwatchError(`the watch stopped early: ${result.error}`, EXIT_WATCH_ERROR);
+  if (result.endReason === 'error') throw new LeakwatchError(`the watch stopped early: ${result.error}`, EXIT.watchFailed);
   return recorded;
 }

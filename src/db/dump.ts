@@ -1,0 +1,79 @@
+/** The lossless export of a session (every stored row) and loading it back as a new session. */
+import type { Db } from './open.js';
+import type { SessionRow } from './read.js';
+
+/** The lossless export: every row of one session, as stored (column names as in the database). */
+export interface SessionDump {
+  format: 'leakwatch-session';
+  schema: number;
+  session: Record<string, unknown>;
+  processes: Record<string, unknown>[];
+  samples: Record<string, unknown>[];
+  regions: Record<string, unknown>[];
+  verdicts: Record<string, unknown>[];
+}
+
+/** Each row of a query as a JSON object text, read as it comes: the same text as JSON.stringify of the row object. */
+function* jsonRows(db: Db, sql: string, sessionId: number): Generator<string> {
+  const query = db.$client.prepare(sql).raw();
+  const keys = query.columns().map((c) => `${JSON.stringify(c.name)}:`);
+  for (const values of query.iterate(sessionId) as Iterable<unknown[]>) {
+    yield `{${values.map((v, i) => keys[i] + (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(',')}}`;
+  }
+}
+
+/**
+ * A SessionDump of one session as JSON text, in pieces: rows are read from SQLite as they are written out, so a
+ * week-long session streams in bounded memory. The text is JSON.stringify(dump) of the same rows.
+ */
+export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' | 'endReason'>, schema: number): Generator<string> {
+  const sessionId = session.id;
+  yield `{"format":"leakwatch-session","schema":${schema},"session":`;
+  // The session as readers see it: one whose collector is gone is interrupted (see judgedState).
+  const row = db.$client.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as Record<string, unknown>;
+  yield JSON.stringify({ ...row, ended_at: session.endedAt, end_reason: session.endReason });
+  const lists: [keyof SessionDump, string][] = [
+    ['processes', 'SELECT * FROM processes WHERE session_id = ? ORDER BY id'],
+    ['samples', 'SELECT * FROM samples WHERE session_id = ? ORDER BY id'],
+    ['regions', 'SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'],
+    ['verdicts', 'SELECT * FROM session_verdicts WHERE session_id = ?'],
+  ];
+  for (const [key, sql] of lists) {
+    yield `,"${key}":[`;
+    let separator = '';
+    for (const row of jsonRows(db, sql, sessionId)) {
+      yield separator + row;
+      separator = ',';
+    }
+    yield ']';
+  }
+  yield '}\n';
+}
+
+/**
+ * Loads a dump as a new session (new ids, references remapped) in one transaction; returns the new session id.
+ * Only columns this database has are written: a dump is rejected when it has others (a newer leakwatch wrote it).
+ */
+export function loadDump(db: Db, dump: SessionDump, label: string | undefined): number {
+  const client = db.$client;
+  const columnsOf = (table: string) => new Set((client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  const insert = (table: string, row: Record<string, unknown>) => {
+    const known = columnsOf(table);
+    const names = Object.keys(row);
+    const unknown = names.find((n) => !known.has(n));
+    if (unknown !== undefined) throw new Error(`column ${table}.${unknown} is not in this database`);
+    return Number(client.prepare(`INSERT INTO ${table} (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] as never)).lastInsertRowid);
+  };
+  return client.transaction(() => {
+    const { id: _id, ...session } = dump.session;
+    const sessionId = insert('sessions', { ...session, ...(label !== undefined && { label }) });
+    const processIds = new Map<unknown, number>();
+    for (const { id, ...p } of dump.processes) processIds.set(id, insert('processes', { ...p, session_id: sessionId }));
+    const sampleIds = new Map<unknown, number>();
+    for (const { id, ...s } of dump.samples) sampleIds.set(id, insert('samples', { ...s, session_id: sessionId, process_id: processIds.get(s.process_id) }));
+    for (const { id: _r, ...r } of dump.regions) insert('regions', { ...r, sample_id: sampleIds.get(r.sample_id) });
+    for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
+    return sessionId;
+  })();
+}
+

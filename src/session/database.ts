@@ -1,0 +1,44 @@
+/** The database around a task: opened for it, closed after it whatever happens. */
+import type { Db } from '../db/open.js';
+import type { CollectorAlive } from '../db/read.js';
+import { LeakwatchError } from '../errors.js';
+
+/**
+ * Whether a collector process still runs, judged by this platform's collector; where there is none, sessions are
+ * read as stored.
+ */
+export async function collectorAlive(): Promise<CollectorAlive> {
+  const { loadCollector } = await import('../collector/index.js');
+  try {
+    const collector = await loadCollector();
+    return (pid, startTime) => collector.startTimeOf(pid) === startTime;
+  } catch (error) {
+    if (error instanceof LeakwatchError) return () => true;
+    throw error;
+  }
+}
+
+/**
+ * Opens the database read-only, runs `use` with it and a judge of which sessions are still being recorded, and
+ * closes it whatever happens.
+ */
+export async function withReadOnlyDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
+  const [{ openForRead }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
+  const db = openForRead(file);
+  try {
+    return await use(db, alive);
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** Opens the database for writing (created and migrated on first use), runs `use`, and closes it. */
+export async function withWritableDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
+  const [{ openForWrite }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
+  const db = openForWrite(file);
+  try {
+    return await use(db, alive);
+  } finally {
+    db.$client.close();
+  }
+}

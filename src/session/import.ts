@@ -1,0 +1,80 @@
+/**
+ * Importing another recording: a leakwatch JSON export, VMMap CSV exports (one snapshot per file, a timeline in the
+ * order given) or a VMMap .mmp file. Every import is one transaction: it lands whole or not at all.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { LeakwatchError } from '../errors.js';
+import { withWritableDatabase } from './database.js';
+
+export interface ImportResult {
+  session: number;
+  format: 'json' | 'mmp' | 'csv';
+  /** Ticks stored, counted as `sessions` counts them. */
+  samples: number;
+}
+
+/** A parser's complaint about a file, as one line naming the file. */
+function parsing<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof LeakwatchError) throw error;
+    throw new LeakwatchError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * @param everyMs for VMMap CSV files: the time between snapshots, when the files' modification times were lost
+ *   (copied, unzipped); without it the files' mtimes time the snapshots.
+ */
+export async function importFiles(dbFile: string, files: string[], options: { label?: string; everyMs?: number }): Promise<ImportResult> {
+  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { parseVmmapCsv, parseVmmapMmp }] = await Promise.all([
+    import('../db/open.js'),
+    import('../db/dump.js'),
+    import('../db/imported.js'),
+    import('../history/vmmap.js'),
+  ]);
+  const texts = files.map(readText);
+  const kinds = texts.map((text) => (/^\uFEFF?\s*\{/.test(text) ? 'json' : /^\uFEFF?\s*</.test(text) ? 'mmp' : 'csv'));
+  if (new Set(kinds).size > 1 || (kinds[0] !== 'csv' && files.length > 1)) {
+    throw new LeakwatchError('import takes one JSON export, one .mmp file, or one or more VMMap CSV exports');
+  }
+  const format = kinds[0] as ImportResult['format'];
+  if (options.everyMs !== undefined && format !== 'csv') throw new LeakwatchError('--every spaces VMMap CSV files; a JSON export and an .mmp file carry their own times');
+  return withWritableDatabase(dbFile, (db) => {
+    let session: number;
+    if (format === 'json') {
+      const dump = parsing(files[0], () => JSON.parse(texts[0]));
+      if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
+      if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
+      session = parsing(files[0], () => loadDump(db, dump, options.label));
+    } else if (format === 'mmp') {
+      const snapshots = parsing(files[0], () => parseVmmapMmp(texts[0]));
+      const firstTime = Date.parse(snapshots[0].timestamp ?? '') || statSync(files[0]).mtimeMs;
+      // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
+      const ticks = snapshots.map((s, i) => {
+        const at = Date.parse(s.timestamp ?? '') || firstTime + i * 60_000;
+        return { takenAt: at, elapsedMs: at - firstTime, types: s.totals };
+      });
+      session = storeForeignSnapshots(db, { command: `VMMap snapshots from ${files[0]}`, platform: 'windows (VMMap .mmp)', label: options.label }, ticks);
+    } else {
+      const times = files.map((file, i) => (options.everyMs === undefined ? statSync(file).mtimeMs : statSync(files[0]).mtimeMs + i * options.everyMs));
+      const outOfOrder = times.findIndex((t, i) => i > 0 && t < times[i - 1]);
+      if (outOfOrder > 0) {
+        throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);
+      }
+      const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(texts[i])) }));
+      session = storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
+    }
+    const { samples } = db.$client.prepare('SELECT coalesce(max(seq) + 1, 0) AS samples FROM samples WHERE session_id = ?').get(session) as { samples: number };
+    return { session, format, samples };
+  });
+}

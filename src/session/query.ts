@@ -1,0 +1,64 @@
+/** A range of a stored session, optionally resampled, streamed to the output as rows come from SQLite. */
+import type { Aggregate, TimedRow } from '../analysis/resample.js';
+import { LeakwatchError } from '../errors.js';
+import type { SessionRow } from '../db/read.js';
+import { withReadOnlyDatabase } from './database.js';
+import type { MemoryType } from '../vocabulary.js';
+
+export interface QuerySpec {
+  types: readonly MemoryType[];
+  /** The range, as options say it; parsed against the session's start. */
+  from?: string;
+  to?: string;
+  /** Seconds per resampled row. */
+  every?: number;
+  aggregate: Aggregate;
+}
+
+/**
+ * Calls `write` with the session and a producer of its rows, which can be asked more than once (a table measures
+ * its columns first); the database stays open until `write` is done.
+ * @throws LeakwatchError when the range holds no sample.
+ */
+export async function querySession(
+  file: string,
+  id: number,
+  spec: QuerySpec,
+  parseTime: (text: string, option: string, startedAt: number) => number,
+  write: (session: SessionRow, rows: () => Iterable<TimedRow>) => Promise<void>,
+): Promise<void> {
+  const [{ committedColumns, loadSession, tickSums }, { resample }] = await Promise.all([import('../db/read.js'), import('../analysis/resample.js')]);
+  await withReadOnlyDatabase(file, async (db, alive) => {
+    const session = loadSession(db, id, file, alive);
+    const from = spec.from === undefined ? -Infinity : parseTime(spec.from, '--from', session.startedAt);
+    const to = spec.to === undefined ? Infinity : parseTime(spec.to, '--to', session.startedAt);
+    // Only the range is read, and resampled as it comes: the rows of a week-long session are never all held.
+    const rows = (): Iterable<TimedRow> => {
+      const ticks = tickSums(db, id, committedColumns(spec.types), from, to);
+      return spec.every === undefined ? ticks : resample(ticks, spec.every, spec.aggregate);
+    };
+    const probe = rows()[Symbol.iterator]();
+    const empty = probe.next().done;
+    probe.return?.(); // closes its statement: the connection runs one at a time
+    if (empty) throw new LeakwatchError(`no samples between ${spec.from ?? 'the start'} and ${spec.to ?? 'the end'} in session ${id}`);
+    await write(session, rows);
+  });
+}
+
+/** A session to a file or stdout: csv = committed bytes per type and tick; json = every stored row (lossless). */
+export async function exportSession(file: string, id: number, format: 'csv' | 'json', output?: string): Promise<void> {
+  const [{ committedColumns, loadSession, tickSums }, { csvRows }, { dumpSession }, { schemaVersion }, { writeStreamed }, { MEMORY_TYPES }] = await Promise.all([
+    import('../db/read.js'),
+    import('../report/rows.js'),
+    import('../db/dump.js'),
+    import('../db/open.js'),
+    import('./output.js'),
+    import('../vocabulary.js'),
+  ]);
+  // Streamed from SQLite to the output as the rows come.
+  await withReadOnlyDatabase(file, (db, alive) => {
+    const session = loadSession(db, id, file, alive);
+    const text = format === 'json' ? dumpSession(db, session, schemaVersion()) : csvRows(MEMORY_TYPES, tickSums(db, id, committedColumns(MEMORY_TYPES)), session.startedAt);
+    return writeStreamed(text, output);
+  });
+}

@@ -1,5 +1,5 @@
 /** History from the CLI: sessions, query, export, compare. Every command opens the database read-only. */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ANALYZED_ROWS, isGated, rowValues } from '../../analysis/session.js';
 import type { Metric } from '../../analysis/types.js';
@@ -125,18 +125,15 @@ export function importCommand(): Command {
     .option('--db <file>', 'SQLite database to write', 'leakwatch.db')
     .option('--label <label>', 'a label for the imported session')
     .action(async (files: string[], options: { db: string; label?: string }) => {
-      const [{ openForWrite, schemaVersion }, { loadDump, storeForeignSnapshots }, { parseVmmapCsv, parseVmmapMmp }] = await Promise.all([
+      const [{ openForWrite, schemaVersion }, { loadDump, storeForeignSnapshots }, { parseVmmapCsv }, { parseVmmapMmp }, { detectImportFormat, readImportFile }, { decodeImportText }] = await Promise.all([
         import('../../db/open.js'),
         import('../../db/history.js'),
-        import('../../history/vmmap.js'),
+        import('../../import/vmmap-csv.js'),
+        import('../../import/vmmap-mmp.js'),
+        import('../../import/read.js'),
+        import('../../import/text.js'),
       ]);
-      const texts = files.map((file) => {
-        try {
-          return readFileSync(file, 'utf8');
-        } catch (error) {
-          throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
-        }
-      });
+      const contents = files.map(readImportFile);
       const parse = <T>(file: string, fn: () => T): T => {
         try {
           return fn();
@@ -144,7 +141,7 @@ export function importCommand(): Command {
           throw new LeakwatchError(`${file}: ${(error as Error).message}`);
         }
       };
-      const kinds = texts.map((text) => (/^\s*\{/.test(text) ? 'json' : /^\s*</.test(text) ? 'mmp' : 'csv'));
+      const kinds = contents.map(detectImportFormat);
       if (new Set(kinds).size > 1 || (kinds[0] !== 'csv' && files.length > 1)) {
         throw new LeakwatchError('import takes one JSON export, one .mmp file, or one or more VMMap CSV exports');
       }
@@ -153,13 +150,13 @@ export function importCommand(): Command {
         let id: number;
         let count: number;
         if (kinds[0] === 'json') {
-          const dump = parse(files[0], () => JSON.parse(texts[0]));
+          const dump = parse(files[0], () => JSON.parse(decodeImportText(contents[0])));
           if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
           if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
           id = parse(files[0], () => loadDump(db, dump, options.label));
           count = dump.samples.length;
         } else if (kinds[0] === 'mmp') {
-          const snapshots = parse(files[0], () => parseVmmapMmp(texts[0]));
+          const snapshots = parse(files[0], () => parseVmmapMmp(contents[0]));
           const firstTime = Date.parse(snapshots[0].timestamp ?? '') || statSync(files[0]).mtimeMs;
           // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
           const ticks = snapshots.map((s, i) => {
@@ -171,7 +168,7 @@ export function importCommand(): Command {
         } else {
           // One snapshot per CSV file, timed by the files' modification times.
           const times = files.map((file) => statSync(file).mtimeMs);
-          const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: Math.max(0, times[i] - times[0]), types: parse(file, () => parseVmmapCsv(texts[i])) }));
+          const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: Math.max(0, times[i] - times[0]), types: parse(file, () => parseVmmapCsv(contents[i])) }));
           id = storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
           count = ticks.length;
         }

@@ -2,7 +2,7 @@
  * Importing another recording: a leakwatch JSON export, VMMap CSV exports (one snapshot per file, a timeline in the
  * order given) or a VMMap .mmp file. Every import is one transaction: it lands whole or not at all.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { LeakwatchError } from '../errors.js';
 import { withWritableDatabase } from './database.js';
 
@@ -23,27 +23,22 @@ function parsing<T>(file: string, parse: () => T): T {
   }
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-}
-
 /**
  * @param everyMs for VMMap CSV files: the time between snapshots, when the files' modification times were lost
  *   (copied, unzipped); without it the files' mtimes time the snapshots.
  */
 export async function importFiles(dbFile: string, files: string[], options: { label?: string; everyMs?: number }): Promise<ImportResult> {
-  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { parseVmmapCsv, parseVmmapMmp }] = await Promise.all([
+  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
     import('../db/open.js'),
     import('../db/dump.js'),
     import('../db/imported.js'),
-    import('../history/vmmap.js'),
+    import('../import/read.js'),
+    import('../import/text.js'),
+    import('../import/vmmap-csv.js'),
+    import('../import/vmmap-mmp.js'),
   ]);
-  const texts = files.map(readText);
-  const kinds = texts.map((text) => (/^\uFEFF?\s*\{/.test(text) ? 'json' : /^\uFEFF?\s*</.test(text) ? 'mmp' : 'csv'));
+  const contents = files.map(readImportFile);
+  const kinds = contents.map(detectImportFormat);
   if (new Set(kinds).size > 1 || (kinds[0] !== 'csv' && files.length > 1)) {
     throw new LeakwatchError('import takes one JSON export, one .mmp file, or one or more VMMap CSV exports');
   }
@@ -52,12 +47,12 @@ export async function importFiles(dbFile: string, files: string[], options: { la
   return withWritableDatabase(dbFile, (db) => {
     let session: number;
     if (format === 'json') {
-      const dump = parsing(files[0], () => JSON.parse(texts[0]));
+      const dump = parsing(files[0], () => JSON.parse(decodeImportText(contents[0])));
       if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
       if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
       session = parsing(files[0], () => loadDump(db, dump, options.label));
     } else if (format === 'mmp') {
-      const snapshots = parsing(files[0], () => parseVmmapMmp(texts[0]));
+      const snapshots = parsing(files[0], () => parseVmmapMmp(contents[0]));
       const firstTime = Date.parse(snapshots[0].timestamp ?? '') || statSync(files[0]).mtimeMs;
       // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
       const ticks = snapshots.map((s, i) => {
@@ -71,7 +66,7 @@ export async function importFiles(dbFile: string, files: string[], options: { la
       if (outOfOrder > 0) {
         throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);
       }
-      const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(texts[i])) }));
+      const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(contents[i])) }));
       session = storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
     }
     const { samples } = db.$client.prepare('SELECT coalesce(max(seq) + 1, 0) AS samples FROM samples WHERE session_id = ?').get(session) as { samples: number };

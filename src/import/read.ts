@@ -1,0 +1,56 @@
+/** Reading a file given to `import`, and telling its format from its first characters. */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { LeakwatchError } from '../errors.js';
+import { decodeImportStart, MAX_IMPORT_BYTES } from './text.js';
+
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The bytes of an import file. Its size is checked on the opened descriptor before anything is read, so a huge file
+ * costs nothing, and only regular files are read: a FIFO or /dev/zero would never end.
+ * @throws LeakwatchError (exit 2) naming the file.
+ */
+export function readImportFile(file: string): Buffer {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. No effect on regular files.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new LeakwatchError(`cannot import ${file}: it is ${fileKind(stats)}, not a regular file`);
+    if (stats.size > MAX_IMPORT_BYTES) {
+      throw new LeakwatchError(`cannot import ${file}: ${stats.size} bytes is more than the import limit of ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
+    }
+    const bytes = Buffer.allocUnsafe(stats.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const count = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (count === 0) break; // shrank since fstat: what is there is the file
+      filled += count;
+    }
+    // A file still growing is not a finished export, and reading on would pass the limit unchecked.
+    if (readSync(fd, Buffer.alloc(1), 0, 1, filled) !== 0) throw new LeakwatchError(`cannot import ${file}: it grew while being read`);
+    return bytes.subarray(0, filled);
+  } catch (error) {
+    if (error instanceof LeakwatchError) throw error;
+    throw new LeakwatchError(`cannot read ${file}: ${(error as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The format of an import file from its first character after a byte order mark and white space. */
+export function detectImportFormat(bytes: Buffer): 'json' | 'mmp' | 'csv' {
+  const first = decodeImportStart(bytes).trimStart()[0];
+  return first === '{' ? 'json' : first === '<' ? 'mmp' : 'csv';
+}

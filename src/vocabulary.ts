@@ -105,7 +105,8 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+/** Binary units, for people: every output writes bytes in these. */
+export const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 /**
  * Bytes in binary units with three significant digits (whole bytes below 1 KiB). The one rounding rule for bytes in

@@ -8,9 +8,10 @@ import { rowValues } from '../analysis/session.js';
 import { compareFindings, comparisonHeadline } from '../analysis/compare.js';
 import type { Finding } from '../analysis/types.js';
 import type { RegionGrowth } from '../db/regions.js';
+import { byteAxis, durationStepTable, type ByteAxis } from './axis.js';
 
 import { lttb } from './lttb.js';
-import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval } from '../vocabulary.js';
+import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, BYTE_UNITS } from '../vocabulary.js';
 
 export interface ReportSession {
   id: number;
@@ -100,6 +101,7 @@ export interface ChartSpec {
   stacked: boolean;
   /** The y axis's title: what the bytes are. */
   yTitle: string;
+  y: ByteAxis;
   datasets: Record<string, unknown>[];
 }
 
@@ -125,32 +127,67 @@ function verticalMarks(label: string, at: readonly number[], points: readonly Po
     high = Math.max(high, p.y);
   }
   const data = at.flatMap((x) => [{ x, y: low }, { x, y: high }, { x, y: null }]);
-  return line(label, data as Point[], colour, { borderDash: [2, 2], borderWidth: 2, spanGaps: false });
+  // A stack of its own: on the stacked chart the marks would otherwise sit on top of the areas.
+  return line(label, data as Point[], colour, { borderDash: [2, 2], borderWidth: 2, spanGaps: false, stack: 'marks' });
 }
 
+/** Whether a series holds any memory at all: a type the program never mapped stays 0 throughout, and gets no line. */
+function hasMemory(values: Iterable<number>): boolean {
+  for (const v of values) if (v > 0) return true;
+  return false;
+}
+
+/** A y axis over every point the lines draw. */
+function fittedAxis(datasets: Record<string, unknown>[]): ByteAxis {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const d of datasets) {
+    for (const { y } of d.data as { y: number | null }[]) {
+      if (y === null || !Number.isFinite(y)) continue;
+      low = Math.min(low, y);
+      high = Math.max(high, y);
+    }
+  }
+  return low > high ? byteAxis(0, 0) : byteAxis(low, high);
+}
+
+/** The charts of the leak-prone types and the sums, in the page's order. */
+const GATED_CHARTS = [...GATED_ROWS, 'total'] as const;
+
+type Unfitted = Omit<ChartSpec, 'y'>;
+
 /**
- * Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed.
- * Restarts of the watched program are marked on each time axis.
+ * Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed; none
+ * for a type without memory. Restarts of the watched program are marked on each time axis.
  */
 export function chartSpecs(model: ReportModel): ChartSpec[] {
   const points = (v: Float64Array): Point[] => {
     const d = lttb(model.t, v, DISPLAY_POINTS);
     return d.x.map((x, i) => ({ x, y: d.y[i] }));
   };
-  const withRestarts = (spec: ChartSpec, marked: Point[]): ChartSpec =>
+  const withRestarts = <Spec extends Unfitted>(spec: Spec, marked: Point[]): Spec =>
     model.restarts.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, verticalMarks('restart', model.restarts, marked, '#111827')] };
+  const fitted = (spec: Unfitted): ChartSpec => ({ ...spec, y: fittedAxis(spec.datasets) });
+  const stackedTypes = ANALYZED_TYPES.filter((type) => hasMemory(model.committed[type]));
+  const stackTop = model.t.reduce((top, _, i) => {
+    const sum = stackedTypes.reduce((total, type) => total + model.committed[type][i], 0);
+    return sum > top ? sum : top;
+  }, 0);
   const stacked: ChartSpec = {
     id: 'stacked',
     title: `${capitalised(METRIC_LABELS[model.metric])} by type`,
     stacked: true,
     yTitle: METRIC_AXIS[model.metric],
+    // Areas stack up from zero.
+    y: byteAxis(0, stackTop),
     // The first area fills down to zero, each next one down to the one below it.
-    datasets: ANALYZED_TYPES.map((type, i) => line(TYPE_LABELS[type], points(model.committed[type]), TYPE_COLOURS[type], { fill: i === 0 ? 'origin' : '-1' })),
+    datasets: stackedTypes.map((type, i) => line(TYPE_LABELS[type], points(model.committed[type]), TYPE_COLOURS[type], { fill: i === 0 ? 'origin' : '-1' })),
   };
-  const gated = [...GATED_ROWS, 'total' as const].map((type): ChartSpec => {
+  const gated = GATED_CHARTS.flatMap((type): ChartSpec[] => {
     const finding = model.findings.find((f) => f.type === type);
     const verdict = finding ? VERDICT_LABELS[finding.verdict] : 'not analysed';
     const values = Float64Array.from(rowValues(model.committed, type));
+    if (!hasMemory(values)) return [];
     const samples = points(values);
     const datasets = [line(`${ROW_LABELS[type]} (${verdict})`, samples, TYPE_COLOURS[type])];
     const trend = finding && (finding.verdict === 'leak' || finding.verdict === 'suspected') ? trendLine(model.t, values, finding) : undefined;
@@ -161,24 +198,30 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
       if (finding!.onsetSeconds !== null && samples.length > 0) datasets.push(verticalMarks('onset', [finding!.onsetSeconds], samples, '#b91c1c'));
     }
     const what = SUM_NAMES[type] ? ` (${SUM_NAMES[type]})` : '';
-    return withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples);
+    return [fitted(withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples))];
   });
   const committedTotal = Float64Array.from(rowValues(model.committed, 'total'));
   const readSmaps = (_: number, i: number) => !Number.isNaN(model.totalWs[i]);
   const ws = lttb(model.t.filter(readSmaps), model.totalWs.filter(readSmaps), DISPLAY_POINTS);
   const committedPoints = points(committedTotal);
-  const workingSet: ChartSpec = {
+  const workingSetLines = [
+    // With the ws metric every series already is working set: a committed line would only repeat it.
+    ...(model.metric === 'ws' || !hasMemory(committedTotal) ? [] : [line('committed', committedPoints, '#1f2937')]),
+    ...(hasMemory(ws.y) ? [line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb')] : []),
+  ];
+  const workingSet: Unfitted = {
     id: 'ws',
     title: model.metric === 'ws' ? 'Working set of all mapped types' : 'Working set and committed memory',
     stacked: false,
-    yTitle: 'bytes',
-    datasets: [
-      // With the ws metric every series already is working set: a committed line would only repeat it.
-      ...(model.metric === 'ws' ? [] : [line('committed', committedPoints, '#1f2937')]),
-      line('working set (resident)', ws.x.map((x, i) => ({ x, y: ws.y[i] })), '#2563eb'),
-    ],
+    // What the line shows, or 'bytes' for both.
+    yTitle: workingSetLines.length === 1 ? workingSetLines[0].label : 'bytes',
+    datasets: workingSetLines,
   };
-  return [withRestarts(stacked, [{ x: 0, y: 0 }, ...committedPoints]), ...gated, withRestarts(workingSet, committedPoints)];
+  return [
+    ...(stackedTypes.length === 0 ? [] : [withRestarts(stacked, [{ x: 0, y: 0 }, ...committedPoints])]),
+    ...gated,
+    ...(workingSetLines.length === 0 ? [] : [fitted(withRestarts(workingSet, committedPoints))]),
+  ];
 }
 
 const cell = (text: string, className = '') => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
@@ -251,7 +294,7 @@ function page(title: string, sections: string, data: { duration: number; charts:
 </head>
 <body>
 ${sections}
-<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script type="application/json" id="report-data">${scriptJson({ ...data, timeSteps: durationStepTable() })}</script>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
@@ -267,6 +310,12 @@ const ZOOM_CONTROLS = `<section id="zoom" class="controls"><h2>Time range</h2>
 
 const canvas = (spec: ChartSpec) => `<div class="chart"><canvas id="chart-${escapeHtml(spec.id)}" aria-label="${escapeHtml(spec.title)}"></canvas></div>`;
 
+/** A chart's canvas, or in its place one line saying why there is none (an axis of nothing says nothing). */
+function chartOrNote(charts: ChartSpec[], id: string, note: string): string {
+  const spec = charts.find((c) => c.id === id);
+  return spec ? canvas(spec) : `<p class="no-memory">${escapeHtml(note)}</p>`;
+}
+
 export function renderReport(model: ReportModel, chartJsSource: string): string {
   const gatedFindings = model.findings.filter((f) => (GATED_ROWS as readonly Row[]).includes(f.type));
   const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
@@ -277,8 +326,6 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
     : gatedFindings.some((f) => f.verdict === 'suspected') ? 'No clear leak, but some growth is suspected' : 'No leak found';
   const title = `leakwatch session ${model.session.id}`;
   const charts = chartSpecs(model);
-  const [stacked, ...rest] = charts;
-  const workingSet = rest.pop()!;
   const sections = `<header>
   <h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
   <p class="command">${escapeHtml(model.session.command)}</p>
@@ -287,9 +334,9 @@ export function renderReport(model: ReportModel, chartJsSource: string): string 
 <section id="verdicts"><h2>Verdicts</h2><div class="cards">${gatedFindings.map(findingCard).join('')}</div></section>
 <section id="facts"><h2>Session</h2>${sessionFacts(model)}</section>
 ${ZOOM_CONTROLS}
-<section id="committed"><h2>${escapeHtml(capitalised(METRIC_LABELS[model.metric]))} by type</h2>${canvas(stacked)}</section>
-<section id="gated"><h2>Leak-prone types and the sums: samples, trend and its 95% band, onset</h2><div class="grid">${rest.map(canvas).join('')}</div></section>
-<section id="working-set"><h2>Working set and committed memory (all types)</h2>${canvas(workingSet)}</section>
+<section id="committed"><h2>${escapeHtml(capitalised(METRIC_LABELS[model.metric]))} by type</h2>${chartOrNote(charts, 'stacked', 'no memory in this session')}</section>
+<section id="gated"><h2>Leak-prone types and the sums: samples, trend and its 95% band, onset</h2><div class="grid">${GATED_CHARTS.map((row) => chartOrNote(charts, row, `no ${ROW_LABELS[row]} memory in this session`)).join('')}</div></section>
+<section id="working-set"><h2>Working set and committed memory (all types)</h2>${chartOrNote(charts, 'ws', 'no memory in this session')}</section>
 <section id="regions"><h2>Regions and files that grew most</h2>${regionTable(model.regions)}</section>
 <section id="latest"><h2>Latest sample by type</h2>${latestTable(model.latest)}</section>
 <footer>Made by leakwatch. Every statistic uses all ${model.samples} samples; the charts draw at most ${DISPLAY_POINTS} points per line.</footer>`;
@@ -314,13 +361,10 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
     const d = lttb(model.t, model.committed[type], DISPLAY_POINTS);
     return line(`${TYPE_LABELS[type]} ${tag}`, d.x.map((x, i) => ({ x, y: d.y[i] })), TYPE_COLOURS[type], { borderDash: dash });
   };
-  const charts: ChartSpec[] = GATED_TYPES.map((type) => ({
-    id: type,
-    title: `${TYPE_LABELS[type]}: A (solid) and B (dashed)`,
-    stacked: false,
-    yTitle: METRIC_AXIS[a.metric],
-    datasets: [overlay(a, `A (session ${a.session.id})`, [])(type), overlay(b, `B (session ${b.session.id})`, [6, 4])(type)],
-  }));
+  const charts: ChartSpec[] = GATED_TYPES.filter((type) => hasMemory(a.committed[type]) || hasMemory(b.committed[type])).map((type) => {
+    const datasets = [overlay(a, `A (session ${a.session.id})`, [])(type), overlay(b, `B (session ${b.session.id})`, [6, 4])(type)];
+    return { id: type, title: `${TYPE_LABELS[type]}: A (solid) and B (dashed)`, stacked: false, yTitle: METRIC_AXIS[a.metric], y: fittedAxis(datasets), datasets };
+  });
   const facts = (m: ReportModel, tag: string) => `<h3>${tag}: session ${m.session.id}</h3>${sessionFacts(m)}`;
   const sections = `<header><h1>${escapeHtml(title)}: ${escapeHtml(headline)}</h1>
 <p class="metric">Verdicts judge the ${escapeHtml(METRIC_LABELS[a.metric])}.</p></header>
@@ -328,7 +372,7 @@ export function renderComparison(a: ReportModel, b: ReportModel, chartJsSource: 
 <table><thead><tr><th>Type</th><th>A: session ${a.session.id}</th><th>B: session ${b.session.id}</th><th>Change</th></tr></thead><tbody>${rows.map((r) => r.row).join('')}</tbody></table>
 <ul class="sentences">${rows.map((r) => `<li>${escapeHtml(r.sentence)}</li>`).join('')}</ul></section>
 ${ZOOM_CONTROLS}
-<section id="gated"><h2>Leak-prone types, aligned on elapsed time</h2><div class="grid">${charts.map(canvas).join('')}</div></section>
+<section id="gated"><h2>Leak-prone types, aligned on elapsed time</h2><div class="grid">${GATED_TYPES.map((type) => chartOrNote(charts, type, `no ${TYPE_LABELS[type]} memory in either session`)).join('')}</div></section>
 <section id="facts"><h2>Sessions</h2>${facts(a, 'A')}${facts(b, 'B')}</section>`;
   const duration = Math.max(a.t.at(-1) ?? 0, b.t.at(-1) ?? 0);
   return page(title, sections, { duration, charts }, chartJsSource);
@@ -348,7 +392,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #f3f4f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } td.details { font-family: ui-monospace, monospace; word-break: break-all; }
 .facts th { width: 180px; color: #6b7280; font-weight: 500; }
-.chart { position: relative; height: 320px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.chart { position: relative; height: 320px; } .no-memory { color: #6b7280; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
 .controls label { margin-right: 16px; } td.change.regression { color: #b91c1c; font-weight: 700; } td.change.improvement { color: #047857; } footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
 @media print { .controls { display: none; } .chart { height: 260px; break-inside: avoid; } section { break-inside: avoid-page; } }
 `;
@@ -357,11 +401,23 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; } td.details { f
 const PAGE_SCRIPT = `
 'use strict';
 const data = JSON.parse(document.getElementById('report-data').textContent);
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function bytes(v) { let u = 0; let x = Math.abs(v); while (x >= 1024 && u < UNITS.length - 1) { x /= 1024; u++; } return (v < 0 ? '-' : '') + x.toFixed(x >= 100 || u === 0 ? 0 : 1) + ' ' + UNITS[u]; }
-function elapsed(s) { s = Math.max(0, Math.round(s)); const p = (n) => String(n).padStart(2, '0'); return Math.floor(s / 3600) + ':' + p(Math.floor(s / 60) % 60) + ':' + p(s % 60); }
-const xAxis = { type: 'linear', min: 0, max: data.duration, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => elapsed(v), maxTicksLimit: 8 } };
-const yAxis = (spec) => ({ stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: spec.yTitle }, ticks: { callback: (v) => bytes(v) } });
+// The vocabulary's own formatters, so the page writes bytes and times with the same rounding as every other output.
+const BYTE_UNITS = ${JSON.stringify(BYTE_UNITS)};
+${formatBytes.toString()}
+${formatElapsed.toString()}
+const bytes = (v) => formatBytes(v);
+const elapsed = (s) => formatElapsed(Math.max(0, s) * 1000);
+// Ticks at whole steps of the range shown (zooming moves it anywhere), the step looked up in the table the server
+// made: the rule lives in axis.ts only. chart.js's own stepSize would put them at the range's ends.
+function timeTicks(scale) {
+  const span = scale.max - scale.min;
+  const step = (data.timeSteps.find((row) => span < row.spanUnder) || data.timeSteps[data.timeSteps.length - 1]).step;
+  scale.ticks = [];
+  for (let v = Math.ceil(scale.min / step) * step; v <= scale.max; v += step) scale.ticks.push({ value: v });
+}
+const xAxis = { type: 'linear', min: 0, max: data.duration, title: { display: true, text: 'elapsed (h:mm:ss)' }, afterBuildTicks: timeTicks, ticks: { callback: (v) => elapsed(v) } };
+// Range, step and labels come from the server, one label per step.
+const yAxis = (spec) => ({ stacked: spec.stacked, min: spec.y.min, max: spec.y.max, title: { display: true, text: spec.yTitle }, ticks: { stepSize: spec.y.stepSize, callback: (v, i) => spec.y.labels[i] } });
 const tooltip = { callbacks: { title: (items) => items.length ? elapsed(items[0].parsed.x) : '', label: (item) => item.dataset.label + ': ' + bytes(item.parsed.y) } };
 const common = { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, plugins: { tooltip, decimation: { enabled: false } } };
 const charts = data.charts.map((spec) => new Chart(document.getElementById('chart-' + spec.id), {

@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { LeakwatchError } from '../errors.js';
-
-import type { ChartSpec } from './html.js';
-import { formatBytes, formatElapsed } from '../vocabulary.js';
+import { niceDurationStep } from './axis.js';
+import { chartSpecs, type ChartSpec, type ReportModel, type ReportSession } from './html.js';
+import { formatElapsed } from '../vocabulary.js';
 
 const WIDTH = 1200;
 const HEIGHT = 500;
@@ -43,25 +43,53 @@ async function loadRenderer(): Promise<ChartRenderer> {
   }
 }
 
-/** Writes one PNG per chart into `dir` (created if needed); returns the files. */
-export async function writePngs(specs: ChartSpec[], durationSeconds: number, dir: string, prefix: string): Promise<string[]> {
+/** Longest command and label a PNG's title shows: one line at the PNG's width. */
+const TITLE_COMMAND_CHARS = 60;
+const TITLE_LABEL_CHARS = 40;
+
+/** Text on one line, cut to `max` characters with an ellipsis. */
+function shortened(text: string, max: number): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Which session a PNG comes from, for its title: a chart passed around alone still says what it is. */
+export function sessionTitle(session: Pick<ReportSession, 'id' | 'label' | 'command'>): string {
+  const label = session.label ? ` "${shortened(session.label, TITLE_LABEL_CHARS)}"` : '';
+  return `leakwatch session ${session.id}${label}: ${shortened(session.command, TITLE_COMMAND_CHARS)}`;
+}
+
+/** A chart's chart.js configuration for a PNG (pure: the tests read it where canvas is missing). */
+export function pngChartConfig(spec: ChartSpec, session: ReportSession, durationSeconds: number): ChartConfiguration {
+  return {
+    type: 'line',
+    data: { datasets: spec.datasets as never[] },
+    options: {
+      animation: false,
+      parsing: false,
+      plugins: { title: { display: true, text: [spec.title, sessionTitle(session)] }, legend: { position: 'top' } },
+      scales: {
+        x: {
+          type: 'linear', min: 0, max: durationSeconds, title: { display: true, text: 'elapsed (h:mm:ss)' },
+          // Whole steps from zero; none at the session's own (unround) end.
+          ticks: { stepSize: niceDurationStep(durationSeconds), precision: 0, includeBounds: false, callback: (v) => formatElapsed(Number(v) * 1000) },
+        },
+        y: {
+          stacked: spec.stacked, min: spec.y.min, max: spec.y.max, title: { display: true, text: spec.yTitle },
+          ticks: { stepSize: spec.y.stepSize, callback: (_, i) => spec.y.labels[i] },
+        },
+      },
+    },
+  };
+}
+
+/** Writes one PNG per chart of the report into `dir` (created if needed); returns the files. */
+export async function writePngs(model: ReportModel, dir: string, prefix: string): Promise<string[]> {
   const renderer = await loadRenderer();
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
-  for (const spec of specs) {
-    const buffer = await renderer.renderToBuffer({
-      type: 'line',
-      data: { datasets: spec.datasets as never[] },
-      options: {
-        animation: false,
-        parsing: false,
-        plugins: { title: { display: true, text: spec.title }, legend: { position: 'top' } },
-        scales: {
-          x: { type: 'linear', min: 0, max: durationSeconds, title: { display: true, text: 'elapsed (h:mm:ss)' }, ticks: { callback: (v) => formatElapsed(Number(v) * 1000) } },
-          y: { stacked: spec.stacked, beginAtZero: spec.stacked, title: { display: true, text: spec.yTitle }, ticks: { callback: (v) => formatBytes(Number(v)) } },
-        },
-      },
-    });
+  for (const spec of chartSpecs(model)) {
+    const buffer = await renderer.renderToBuffer(pngChartConfig(spec, model.session, model.t.at(-1) ?? 0));
     const file = path.join(dir, `${prefix}-${spec.id}.png`);
     writeFileSync(file, buffer);
     files.push(file);

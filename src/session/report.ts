@@ -5,12 +5,12 @@ import { writeOutputFile } from './output.js';
 
 /** Writes the HTML report of a stored session (and its charts as PNG files into `pngDir`); returns the files. */
 export async function writeReport(id: number, dbFile: string, output = `leakwatch-session-${id}.html`, pngDir?: string, metric: Metric = 'committed'): Promise<{ html: string; pngs: string[] }> {
-  const [{ chartJsSource, reportModel }, { chartSpecs, renderReport }] = await Promise.all([import('./analyse.js'), import('../report/html.js')]);
+  const [{ chartJsSource, reportModel }, { renderReport }] = await Promise.all([import('./analyse.js'), import('../report/html.js')]);
   const { html, pngs } = await withReadOnlyDatabase(dbFile, async (db, alive) => {
     const model = reportModel(db, id, dbFile, alive, metric);
     const pngFiles = pngDir === undefined
       ? []
-      : await (await import('../report/png.js')).writePngs(chartSpecs(model), model.t.at(-1) ?? 0, pngDir, `session-${id}`);
+      : await (await import('../report/png.js')).writePngs(model, pngDir, `session-${id}`);
     return { html: renderReport(model, chartJsSource()), pngs: pngFiles };
   });
   writeOutputFile(output, html);

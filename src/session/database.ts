@@ -19,12 +19,12 @@ export async function collectorAlive(): Promise<CollectorAlive> {
 }
 
 /**
- * Opens the database read-only, runs `use` with it and a judge of which sessions are still being recorded, and
- * closes it whatever happens.
+ * Opens the database, read-only or for writing (created and migrated on first use), runs `use` with it and a judge of
+ * which sessions are still being recorded, and closes it whatever happens.
  */
-export async function withReadOnlyDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
-  const [{ openForRead }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
-  const db = openForRead(file);
+async function withDatabase<T>(file: string, access: 'read' | 'write', use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
+  const [{ openForRead, openForWrite }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
+  const db = access === 'read' ? openForRead(file) : openForWrite(file);
   try {
     return await use(db, alive);
   } finally {
@@ -32,13 +32,5 @@ export async function withReadOnlyDatabase<T>(file: string, use: (db: Db, alive:
   }
 }
 
-/** Opens the database for writing (created and migrated on first use), runs `use`, and closes it. */
-export async function withWritableDatabase<T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
-  const [{ openForWrite }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
-  const db = openForWrite(file);
-  try {
-    return await use(db, alive);
-  } finally {
-    db.$client.close();
-  }
-}
+export const withReadOnlyDatabase = <T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>) => withDatabase(file, 'read', use);
+export const withWritableDatabase = <T>(file: string, use: (db: Db, alive: CollectorAlive) => T | Promise<T>) => withDatabase(file, 'write', use);

@@ -121,6 +121,8 @@ test('import loads a JSON export losslessly into another database; bad files are
   assert.equal(strip(again), strip(JSON.parse(readFileSync(exported, 'utf8'))));
   const analysis = JSON.parse((await runCli(['analyze', '1', '--db', other, '--json', '--types', 'heap'])).stdout);
   assert.equal(analysis.findings[0].verdict, 'leak', 'the imported session analyses like the original');
+  const heading = await runCli(['analyze', '1', '--db', other, '--types', 'heap']);
+  assert.match(heading.stdout, /^session 1 \(nightly-42\): \S*leaker heap\n\d+ samples over 0:00:\d\d, ended by duration; judging committed memory\n/, 'analyze says which session, what ran and for how long');
   const garbage = path.join(dir, 'garbage.json');
   writeFileSync(garbage, '{"not": "leakwatch"}');
   for (const [file, message] of [[garbage, /is not a leakwatch export/], [path.join(dir, 'export.csv'), /export\.csv: no VMMap summary block/]] as const) {
@@ -128,6 +130,31 @@ test('import loads a JSON export losslessly into another database; bad files are
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, message);
   }
+});
+
+test('an imported VMMap session: stored as an import, its label defused in CSV, and compare says it cannot be judged', async () => {
+  const other = path.join(dir, 'compare.db');
+  const exported = path.join(dir, 'leak-for-compare.json');
+  assert.equal((await runCli(['export', String(ids.leak), '--db', db, '--json', '-o', exported])).code, 0);
+  assert.equal((await runCli(['import', exported, '--db', other])).code, 0);
+  const fixtures = path.join(repoRoot(), 'test', 'fixtures');
+  const label = '=HYPERLINK("http://evil","click")';
+  const imported = await runCli(['import', path.join(fixtures, 'vmmap-1.csv'), path.join(fixtures, 'vmmap-2.csv'), '--every', '1m', '--label', label, '--db', other, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(JSON.parse(imported.stdout), { session: 2, format: 'csv', samples: 2 });
+  const shown = JSON.parse((await runCli(['show', '2', '--db', other, '--json'])).stdout);
+  assert.equal(shown.session.mode, 'import');
+  assert.equal(shown.session.endReason, 'imported');
+  const csv = (await runCli(['sessions', '--db', other, '--format', 'csv'])).stdout;
+  assert.ok(csv.includes(`"'=HYPERLINK(""http://evil"",""click"")"`), csv);
+  assert.ok(!/(^|,)=/m.test(csv), 'no cell starts a formula');
+  const compared = await runCli(['compare', '2', '1', '--db', other]);
+  assert.equal(compared.code, 0, compared.stderr);
+  assert.match(compared.stdout, /^Cannot compare: session A has too little data to judge$/m);
+  assert.match(compared.stdout, /^Total \(not gated\) +too little data +LEAK, [\d.]+ \S+\/h +unknown$/m, 'the totals row');
+  assert.match(compared.stdout, /^   2 samples over 0:01:00, imported; judging committed memory$/m);
+  assert.match(compared.stdout, /^A: session 2 \('=HYPERLINK|^A: session 2 \(=HYPERLINK/m);
+  assert.equal(JSON.parse((await runCli(['compare', '2', '1', '--db', other, '--json'])).stdout).headline, 'Cannot compare: session A has too little data to judge');
 });
 
 test('compare states the regression and --fail-on-regression exits 1 only for it', async () => {
@@ -152,7 +179,9 @@ test('prune: --dry-run lists, --keep deletes the oldest with all their rows, a s
     const dry = await runCli(['prune', '--keep', '1', '--dry-run', '--db', db]);
     assert.equal(dry.code, 0, dry.stderr);
     // The newest (the running watch) is kept by --keep 1; the two finished ones would go, oldest included.
-    assert.match(dry.stdout, /^would delete 2 sessions:\nID +LABEL +STARTED \(UTC\) .*\n.*nightly-42 .*leaker heap\n.*nightly-41 .*leaker churn\n$/, 'the details of what would go, not only ids');
+    assert.match(dry.stdout, /^would delete 2 sessions:\nID +LABEL +STARTED \(UTC\) .*\n(.*\n){2}$/, 'the details of what would go, not only ids');
+    assert.match(dry.stdout, /nightly-42 .*leaker heap\n/);
+    assert.match(dry.stdout, /nightly-41 .*leaker churn\n/);
     const all = await runCli(['prune', '--keep', '0', '--db', db]);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, /^deleted 2 sessions:\n/, 'the session still being written is never deleted');
@@ -197,7 +226,7 @@ test('regions --at rebuilds a tick\'s regions; --diff lists what changed between
     // The rebuilt set at the end is the kernel's own list of the target (nothing mapped since the last tick).
     const maps = readFileSync(`/proc/${target.pid}/maps`, 'utf8').trimEnd().split('\n').map((l) => l.split(' ')[0]);
     assert.deepEqual(afterwards.map((r: { start: string; end: string }) => `${r.start}-${r.end}`).sort(), maps.sort());
-    const diff = await runCli(['regions', '1', '--db', regionsDb, '--diff', '500ms..1h', '--json']);
+    const diff = await runCli(['regions', '1', '--db', regionsDb, '--diff', '0s..1h', '--json']);
     assert.equal(diff.code, 0, diff.stderr);
     const change = JSON.parse(diff.stdout)[0];
     assert.ok(holds(change), JSON.stringify(change));

@@ -11,6 +11,7 @@ import type { RegionGrowth } from '../db/regions.js';
 import { byteAxis, durationStepTable, type ByteAxis } from './axis.js';
 
 import { lttb } from './lttb.js';
+import { endedText } from './text.js';
 import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, BYTE_UNITS } from '../vocabulary.js';
 
 export interface ReportSession {
@@ -251,7 +252,7 @@ function sessionFacts(model: ReportModel): string {
     ['Mode / pid', `${s.mode}, pid ${s.pid}`],
     ['Host / platform', `${s.host}, ${s.platform}`],
     ['Started', new Date(s.startedAt).toISOString()],
-    ['Ended', s.endedAt === null ? 'still running' : `${new Date(s.endedAt).toISOString()} (${s.endReason ?? 'unknown'})`],
+    ['Ended', s.endedAt === null ? 'still being recorded' : `${new Date(s.endedAt).toISOString()} (${endedText(s)})`],
     ['Samples', `${model.samples} over ${formatElapsed(model.durationSeconds * 1000)}, ${s.schedule}`],
     ['Restarts', model.restarts.length === 0 ? 'none' : `${model.restarts.length}, at ${model.restarts.map((r) => formatElapsed(r * 1000)).join(', ')}`],
     ['Target exit code', s.exitCode === null ? '—' : String(s.exitCode)],

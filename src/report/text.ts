@@ -92,12 +92,16 @@ export function findingsTable(findings: Finding[], isGated: (f: Finding) => bool
   return `${renderTable([header, ...rows], new Set([0, 1]))}\n\n${explanations.join('\n')}`;
 }
 
+/** How a session ended, in words: `ended by duration`, `imported`, `still being recorded`. */
+export const endedText = (session: { endReason: string | null }) =>
+  session.endReason === null ? 'still being recorded' : session.endReason === 'imported' ? 'imported' : `ended by ${session.endReason}`;
+
 /** The facts above a session's findings: which session, what it ran, how long, what was judged. */
 export function sessionHeading(analysed: { session: { id: number; label: string | null; command: string; endReason: string | null }; samples: number; durationSeconds: number; metric: Metric; restarts: number[] }): string {
   const { session } = analysed;
   const lines = [
     `session ${session.id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
-    `${plural(analysed.samples, 'sample')} over ${formatElapsed(analysed.durationSeconds * 1000)}, ${session.endReason === null ? 'still being recorded' : `ended by ${session.endReason}`}; judging ${METRIC_LABELS[analysed.metric]}` +
+    `${plural(analysed.samples, 'sample')} over ${formatElapsed(analysed.durationSeconds * 1000)}, ${endedText(session)}; judging ${METRIC_LABELS[analysed.metric]}` +
       (analysed.restarts.length > 0 ? `; the program restarted ${analysed.restarts.length === 1 ? 'once' : `${analysed.restarts.length} times`}, each life judged on its own` : ''),
   ];
   return lines.join('\n');

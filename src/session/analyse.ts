@@ -9,7 +9,7 @@ import path from 'node:path';
 import { regionGrowth } from '../db/regions.js';
 import { loadSession, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
-import { ANALYZED_ROWS, formatBytes, type Metric, type Row } from '../vocabulary.js';
+import { ANALYZED_ROWS, formatBytes, type Metric, type Row, formatDuration } from '../vocabulary.js';
 
 export interface AnalysedSession {
   session: SessionRow;
@@ -54,7 +54,7 @@ export function reportModel(db: Db, id: number, file: string, alive: CollectorAl
       endedAt: session.endedAt,
       endReason: session.endReason,
       exitCode: session.exitCode,
-      schedule: session.cron ? `cron "${session.cron}"` : `every ${session.intervalMs} ms`,
+      schedule: session.cron ? `cron "${session.cron}"` : session.intervalMs === null ? 'imported snapshots' : `every ${formatDuration(session.intervalMs)}`,
       limit: session.limitBytes === null ? null : `${formatBytes(session.limitBytes)} (${session.limitSource})`,
     },
     samples: analysed.samples,

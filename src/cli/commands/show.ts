@@ -11,7 +11,7 @@ export function showCommand(): Command {
     .argument('<session>', 'session id', parseSessionId)
     .addOption(dbOption('read'))
     .action(async (id: number, options: { db: string; json?: boolean; format?: string }) => {
-      const [{ showSession }, { printable, renderTable }] = await Promise.all([import('../../session/show.js'), import('../../report/text.js')]);
+      const [{ showSession }, { endedText, printable, renderTable }] = await Promise.all([import('../../session/show.js'), import('../../report/text.js')]);
       const shown = await showSession(options.db, id);
       const { session, samples, durationSeconds, restarts, types } = shown;
       const format = outputFormat(options, FORMATS);
@@ -25,7 +25,7 @@ export function showCommand(): Command {
       const facts = [
         `session ${id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
         `${session.mode} of pid ${session.targetPid} on ${printable(session.host)}, ${new Date(session.startedAt).toISOString()}, ${plural(samples, 'sample')} over ${formatElapsed(durationSeconds * 1000)}, ` +
-          `${session.endReason === null ? 'still being recorded' : `ended by ${session.endReason}`}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
+          `${endedText(session)}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
         ...(restarts.length > 0 ? [`the program restarted ${restarts.length === 1 ? 'once' : `${restarts.length} times`}, at ${restarts.map((r) => formatElapsed(r * 1000)).join(', ')}; each life is judged on its own`] : []),
       ];
       const rows = ANALYZED_ROWS.map((type) => {

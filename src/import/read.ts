@@ -1,7 +1,7 @@
 /** Reading a file given to `import`, and telling its format from its first characters. */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { LeakwatchError } from '../errors.js';
-import { decodeImportStart, MAX_IMPORT_BYTES } from './text.js';
+import { decodeImportStart, MAX_IMPORT_BYTES, MAX_JSON_IMPORT_BYTES } from './text.js';
 
 function fileKind(stats: Stats): string {
   if (stats.isFIFO()) return 'a FIFO';
@@ -12,9 +12,13 @@ function fileKind(stats: Stats): string {
   return 'not a regular file';
 }
 
+/** How much of a file tells its format: its start after a byte order mark. */
+const HEAD_BYTES = 4096;
+
 /**
- * The bytes of an import file. Its size is checked on the opened descriptor before anything is read, so a huge file
- * costs nothing, and only regular files are read: a FIFO or /dev/zero would never end.
+ * The bytes of an import file. Its size is checked on the opened descriptor before more than its first few KiB are
+ * read, so a huge file costs nothing, against the limit of its format (a leakwatch JSON export may be larger than a
+ * VMMap file); only regular files are read: a FIFO or /dev/zero would never end.
  * @throws LeakwatchError (exit 2) naming the file.
  */
 export function readImportFile(file: string): Buffer {
@@ -28,8 +32,11 @@ export function readImportFile(file: string): Buffer {
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new LeakwatchError(`cannot import ${file}: it is ${fileKind(stats)}, not a regular file`);
-    if (stats.size > MAX_IMPORT_BYTES) {
-      throw new LeakwatchError(`cannot import ${file}: ${stats.size} bytes is more than the import limit of ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
+    const head = Buffer.alloc(Math.min(stats.size, HEAD_BYTES));
+    readSync(fd, head, 0, head.length, 0);
+    const limit = importLimit(detectImportFormat(head));
+    if (stats.size > limit) {
+      throw new LeakwatchError(`cannot import ${file}: ${stats.size} bytes is more than the import limit of ${Math.round(limit / 1024 / 1024)} MiB for its format`);
     }
     const bytes = Buffer.allocUnsafe(stats.size);
     let filled = 0;
@@ -49,8 +56,13 @@ export function readImportFile(file: string): Buffer {
   }
 }
 
+/** The largest file of a format that is read. */
+export const importLimit = (format: ImportFormat) => (format === 'json' ? MAX_JSON_IMPORT_BYTES : MAX_IMPORT_BYTES);
+
+export type ImportFormat = 'json' | 'mmp' | 'csv';
+
 /** The format of an import file from its first character after a byte order mark and white space. */
-export function detectImportFormat(bytes: Buffer): 'json' | 'mmp' | 'csv' {
+export function detectImportFormat(bytes: Buffer): ImportFormat {
   const first = decodeImportStart(bytes).trimStart()[0];
   return first === '{' ? 'json' : first === '<' ? 'mmp' : 'csv';
 }

@@ -28,7 +28,7 @@ function parsing<T>(file: string, parse: () => T): T {
  *   (copied, unzipped); without it the files' mtimes time the snapshots.
  */
 export async function importFiles(dbFile: string, files: string[], options: { label?: string; everyMs?: number }): Promise<ImportResult> {
-  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
+  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, importLimit, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
     import('../db/open.js'),
     import('../db/dump.js'),
     import('../db/imported.js'),
@@ -47,7 +47,7 @@ export async function importFiles(dbFile: string, files: string[], options: { la
   return withWritableDatabase(dbFile, (db) => {
     let session: number;
     if (format === 'json') {
-      const dump = parsing(files[0], () => JSON.parse(decodeImportText(contents[0])));
+      const dump = parsing(files[0], () => JSON.parse(decodeImportText(contents[0], importLimit('json'))));
       if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
       if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
       session = parsing(files[0], () => loadDump(db, dump, options.label));

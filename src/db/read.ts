@@ -5,7 +5,7 @@ import { LeakwatchError } from '../errors.js';
 import { type TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
 import { SAMPLE_COLUMNS, sampleKey, samples, sessions, type SampleColumn } from './schema.js';
-import { MEMORY_TYPES, type MemoryType, type Metric } from '../vocabulary.js';
+import { MEMORY_TYPES, type MemoryType, type Metric, MAPPED_TYPES } from '../vocabulary.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -51,7 +51,6 @@ export interface SessionSeries {
 
 const snakeColumn = (type: MemoryType, column: SampleColumn) => `"${samples[sampleKey(type, column)].name}"`;
 // Page tables are not part of any mapping: the mapped total leaves them out, as the snapshot's Total does.
-const MAPPED_TYPES = MEMORY_TYPES.filter((t) => t !== 'pageTable' && t !== 'free');
 
 /** One tick: its elapsed seconds, each column summed over processes, and whether every process read smaps in it. */
 export interface TickSums {

@@ -12,7 +12,7 @@ import { byteAxis, durationStepTable, type ByteAxis } from './axis.js';
 
 import { lttb } from './lttb.js';
 import { endedText } from './text.js';
-import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, BYTE_UNITS } from '../vocabulary.js';
+import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, BYTE_UNITS, COLUMN_LABELS, isGated } from '../vocabulary.js';
 
 export interface ReportSession {
   id: number;
@@ -270,17 +270,12 @@ function regionTable(regions: RegionGrowth[]): string {
   return `<table><thead><tr><th>Type</th><th>Region or file</th><th>Committed growth</th><th>Regions</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-const COLUMN_NAMES: Record<(typeof TOTAL_COLUMNS)[number], string> = {
-  size: 'Size', committed: 'Committed', private: 'Private', totalWs: 'Total WS', privateWs: 'Private WS',
-  shareableWs: 'Shareable WS', sharedWs: 'Shared WS', lockedWs: 'Locked WS', blocks: 'Blocks', largest: 'Largest',
-};
-
 function latestTable(latest: Record<MemoryType, TypeTotals>): string {
   const columns = TOTAL_COLUMNS.filter((c) => ANALYZED_TYPES.some((t) => latest[t][c] !== undefined));
   const rows = ANALYZED_TYPES.map((t) => `<tr><td><span class="swatch" style="background:${TYPE_COLOURS[t]}"></span>${escapeHtml(TYPE_LABELS[t])}</td>${columns
     .map((c) => cell(latest[t][c] === undefined ? '' : c === 'blocks' ? String(latest[t][c]) : formatBytes(latest[t][c]!), 'num'))
     .join('')}</tr>`);
-  return `<table><thead><tr><th>Type</th>${columns.map((c) => `<th>${COLUMN_NAMES[c]}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th>Type</th>${columns.map((c) => `<th>${COLUMN_LABELS[c]}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** The page around the sections: head, style, the data block and the scripts. */
@@ -318,7 +313,7 @@ function chartOrNote(charts: ChartSpec[], id: string, note: string): string {
 }
 
 export function renderReport(model: ReportModel, chartJsSource: string): string {
-  const gatedFindings = model.findings.filter((f) => (GATED_ROWS as readonly Row[]).includes(f.type));
+  const gatedFindings = model.findings.filter((f) => isGated(f.type));
   const leaking = gatedFindings.filter((f) => f.verdict === 'leak');
   // A sum leaks whenever one of its types does: the headline names it only when none of them does on its own.
   const named = leaking.filter((f) => typesOf(f.type).length === 1 || !leaking.some((g) => g !== f && typesOf(f.type).includes(g.type as MemoryType)));

@@ -28,6 +28,7 @@ export function queryCommand(): Command {
     .addOption(new Option('--agg <aggregate>', 'how --every reduces a bucket').choices(['max', 'avg', 'last']).default('max'))
     .action(async (id: number, options: QueryOptions) => {
       const every = options.every === undefined ? undefined : parseDuration(options.every, '--every') / 1000;
+      // Free is address space, not memory: asked for by name only.
       const types = options.types ?? MEMORY_TYPES.filter((t) => t !== 'free');
       const format = outputFormat(options, FORMATS);
       const [{ querySession }, { writeStreamed }, { csvRows, jsonRows }, { tableLines }] = await Promise.all([

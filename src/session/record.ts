@@ -39,7 +39,8 @@ function describeSchedule(schedule: Schedule): string {
  */
 function warnWhenTooShortToJudge(durationMs: number | undefined, schedule: Schedule): void {
   if (durationMs === undefined || schedule.kind !== 'every') return;
-  const enough = shortestJudgedMs(schedule.ms) + schedule.ms;
+  // Whole seconds: what a person types as --duration.
+  const enough = Math.ceil((shortestJudgedMs(schedule.ms) + schedule.ms) / 1000) * 1000;
   if (durationMs >= enough) return;
   writeStderr(`leakwatch: warning: --duration ${formatDuration(durationMs)} is too short for the analysis to judge a leak at --every ${formatDuration(schedule.ms)}; `
     + `it needs at least ${formatDuration(enough)} (${JUDGING_NEEDS}). The samples are recorded anyway.\n`);

@@ -22,8 +22,9 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showSuggestionAfterError();
-  // One prefix for every error line, commander's own (unknown option, missing argument) included.
-  const output = { outputError: (text: string, write: (text: string) => void) => write(`leakwatch: ${text.replace(/^error: /, '')}`) };
+  // One prefix for every error line, commander's own (unknown option, missing argument) included, and one line:
+  // commander's suggestion ("\n(Did you mean --json?)") joins the message.
+  const output = { outputError: (text: string, write: (text: string) => void) => write(`leakwatch: ${text.replace(/^error: /, '').replace(/\n(?=.)/g, ' ')}`) };
   program.configureOutput(output);
   for (const command of commands()) program.addCommand(command.exitOverride().configureOutput(output));
   return program;

@@ -28,9 +28,9 @@ export function outputFormat(options: { json?: boolean; format?: string }, forma
   return (options.format as OutputFormat | undefined) ?? formats[0];
 }
 
-/** Examples at the end of a command's --help: what people copy first. */
+/** Examples at the end of a command's --help: what people copy first. (commander ends the added text with a line end.) */
 export function addExamples(command: Command, examples: string[]): Command {
-  return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
 }
 
 /** `--metric committed|ws`: what analysis judges. */

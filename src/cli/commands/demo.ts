@@ -30,8 +30,9 @@ export function demoCommand(): Command {
         import('../../session/report.js'),
         import('../../report/text.js'),
       ]);
-      if (!options.json) printText(`Running ${DEMO_TARGET} (it leaks ~2 MB/s: JS objects and native buffers) for ${options.duration}...`);
       const { session, samples } = await record(async () => {
+        // Said once the options and the database have been checked: a typo prints only its error.
+        if (!options.json) printText(`Running ${DEMO_TARGET} (it leaks ~2 MB/s: JS objects and native buffers) for ${options.duration}...`);
         const argv = [process.execPath, '--expose-gc', DEMO_TARGET];
         // The demo's own ready line is not for the user: keep its output out of the demo's.
         const child = await startChild(argv, 'ignore');

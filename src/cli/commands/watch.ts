@@ -43,7 +43,7 @@ export function watchCommand(): Command {
     });
   return addExamples(command, [
     'leakwatch watch 4242 --every 250ms --duration 12h --label nightly-42',
-    'nohup leakwatch watch --name my-server --follow --duration 12h > watch.log 2>&1 &',
+    'leakwatch watch --name my-server --follow --duration 12h --progress 10m   # under nohup or systemd',
     'leakwatch watch --pidfile /run/app.pid --children --json',
   ]);
 }

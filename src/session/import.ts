@@ -23,6 +23,9 @@ function parsing<T>(file: string, parse: () => T): T {
   }
 }
 
+/** A file's modification time in whole milliseconds, as every time in the database is. */
+const modifiedAt = (file: string) => Math.floor(statSync(file).mtimeMs);
+
 /**
  * @param everyMs for VMMap CSV files: the time between snapshots, when the files' modification times were lost
  *   (copied, unzipped); without it the files' mtimes time the snapshots.
@@ -53,7 +56,7 @@ export async function importFiles(dbFile: string, files: string[], options: { la
       session = parsing(files[0], () => loadDump(db, dump, options.label));
     } else if (format === 'mmp') {
       const snapshots = parsing(files[0], () => parseVmmapMmp(contents[0]));
-      const firstTime = Date.parse(snapshots[0].timestamp ?? '') || statSync(files[0]).mtimeMs;
+      const firstTime = Date.parse(snapshots[0].timestamp ?? '') || modifiedAt(files[0]);
       // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
       const ticks = snapshots.map((s, i) => {
         const at = Date.parse(s.timestamp ?? '') || firstTime + i * 60_000;
@@ -61,7 +64,10 @@ export async function importFiles(dbFile: string, files: string[], options: { la
       });
       session = storeForeignSnapshots(db, { command: `VMMap snapshots from ${files[0]}`, platform: 'windows (VMMap .mmp)', label: options.label }, ticks);
     } else {
-      const times = files.map((file, i) => (options.everyMs === undefined ? statSync(file).mtimeMs : statSync(files[0]).mtimeMs + i * options.everyMs));
+      const mtimes = files.map(modifiedAt);
+      // Spaced by --every, the timeline ends at the newest file's time: no snapshot is dated after the files existed.
+      const newest = mtimes.reduce((a, b) => Math.max(a, b));
+      const times = options.everyMs === undefined ? mtimes : files.map((_, i) => newest - (files.length - 1 - i) * options.everyMs!);
       const outOfOrder = times.findIndex((t, i) => i > 0 && t < times[i - 1]);
       if (outOfOrder > 0) {
         throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);

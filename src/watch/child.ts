@@ -7,9 +7,16 @@ import type { StartedChild } from './recorder.js';
 // How long a child gets to exit after SIGTERM before it is killed.
 const TERMINATE_GRACE_MS = 5000;
 
-export async function startChild(argv: string[], output: 'inherit' | 'ignore' = 'inherit'): Promise<StartedChild & { pid: number }> {
+/**
+ * Where the command's output goes: `inherit` passes both streams through; `stderr` sends its stdout to our stderr,
+ * so that `run --json` keeps stdout for its one JSON document (`leakwatch run --json -- ./server | jq`); `ignore`
+ * drops both (the demo's own chatter).
+ */
+export type ChildOutput = 'inherit' | 'stderr' | 'ignore';
+
+export async function startChild(argv: string[], output: ChildOutput = 'inherit'): Promise<StartedChild & { pid: number }> {
   const [file, ...args] = argv;
-  const child = spawn(file, args, { stdio: ['inherit', output, output] });
+  const child = spawn(file, args, { stdio: output === 'stderr' ? ['inherit', 2, 'inherit'] : ['inherit', output, output] });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error: NodeJS.ErrnoException) =>

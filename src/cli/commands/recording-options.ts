@@ -16,7 +16,7 @@ export function addRecordingOptions(command: Command, childrenByDefault: boolean
   return command
     .option('--progress <interval>', 'off a terminal (nohup, CI, systemd): print a progress line on stderr this often', '5m')
     .option('--quiet', 'print neither the start line nor progress; only the closing line')
-    .option('--json', 'print {"session","samples","endReason","restarts","exitCode"} as the last line of stdout');
+    .option('--json', 'print {"session","samples","endReason","restarts","exitCode"} on stdout, the only thing there (run: the command\'s own stdout goes to stderr)');
 }
 
 /** Commander leaves `children` undefined when a watch is not given --children. */

@@ -10,7 +10,7 @@ export function runCommand(): Command {
     .action(async (argv: string[], options: WatchOptions) => {
       const [{ startChild }, { record }] = await Promise.all([import('../../watch/child.js'), import('../../session/record.js')]);
       await record(async () => {
-        const child = await startChild(argv);
+        const child = await startChild(argv, options.json ? 'stderr' : 'inherit');
         return { targets: { kind: 'pid', pid: child.pid }, follow: false, mode: 'run', command: argv.join(' '), child };
       }, recordingOptions(options));
     });

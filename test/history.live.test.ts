@@ -113,7 +113,8 @@ test('import loads a JSON export losslessly into another database; bad files are
   const other = path.join(dir, 'other.db');
   const imported = await runCli(['import', exported, '--db', other]);
   assert.equal(imported.code, 0, imported.stderr);
-  assert.match(imported.stdout, /^imported .* as session 1 \(\d+ samples\)$/m);
+  const original = JSON.parse((await runCli(['sessions', '--db', db, '--json'])).stdout).find((x: { id: number }) => x.id === ids.leak);
+  assert.match(imported.stdout, new RegExp(`^imported .* as session 1 \\(${original.samples} samples\\)$`, 'm'), 'the sample count sessions shows');
   const again = JSON.parse((await runCli(['export', '1', '--db', other, '--format', 'json'])).stdout);
   // Equal row for row, apart from the ids the new database gave them.
   const strip = (dump: Record<string, Record<string, unknown>[] | Record<string, unknown>>) =>
@@ -123,6 +124,15 @@ test('import loads a JSON export losslessly into another database; bad files are
   assert.equal(analysis.findings[0].verdict, 'leak', 'the imported session analyses like the original');
   const heading = await runCli(['analyze', '1', '--db', other, '--types', 'heap']);
   assert.match(heading.stdout, /^session 1 \(nightly-42\): \S*leaker heap\n\d+ samples over 0:00:\d\d, ended by duration; judging committed memory\n/, 'analyze says which session, what ran and for how long');
+  // A file that fails half-way through storing (a sample row with a column this database lacks) stores nothing.
+  const dump = JSON.parse(readFileSync(exported, 'utf8'));
+  dump.samples[dump.samples.length - 1].brains = 1;
+  const broken = path.join(dir, 'broken.json');
+  writeFileSync(broken, JSON.stringify(dump));
+  const failed = await runCli(['import', broken, '--db', other]);
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.match(failed.stderr, /^leakwatch: .*broken\.json: column samples\.brains is not in this database\n$/);
+  assert.equal(JSON.parse((await runCli(['sessions', '--db', other, '--json'])).stdout).length, 1, 'no half-imported session');
   const garbage = path.join(dir, 'garbage.json');
   writeFileSync(garbage, '{"not": "leakwatch"}');
   for (const [file, message] of [[garbage, /is not a leakwatch export/], [path.join(dir, 'export.csv'), /export\.csv: no VMMap summary block/]] as const) {

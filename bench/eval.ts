@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { analyzeTrend, DEFAULT_OPTIONS } from '../src/analysis/trend.js';
 import type { Trend } from '../src/analysis/types.js';
-
-import { FAMILIES, LEAK_FAMILIES, formatDuration, generateCorpus, type Scenario } from '../test/corpus.js';
+import { FAMILIES, formatDuration, generateCorpus, LEAK_FAMILIES, type Scenario } from '../test/corpus.js';
 import { formatBytes } from '../src/vocabulary.js';
 
 const TARGET_F1 = 0.97;

@@ -2,8 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-import { openForWrite, type Db } from '../src/db/open.js';
+import { type Db, openForWrite } from '../src/db/open.js';
 import { sampleKey } from '../src/db/schema.js';
 import { MEMORY_TYPES } from '../src/vocabulary.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type TypeTotals } from '../src/collector/types.js';
+import type { TypeTotals } from '../src/collector/types.js';
 import { byteAxis, MAX_TICKS, niceByteStep, niceDurationStep } from '../src/report/axis.js';
 import { chartSpecs, renderReport, type ReportModel } from '../src/report/html.js';
 import { pngChartConfig, writePngs } from '../src/report/png.js';

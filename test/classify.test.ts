@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyMappings, shareOut, type ClassifyInput } from '../src/collector/linux/classify.js';
+import { type ClassifyInput, classifyMappings, shareOut } from '../src/collector/linux/classify.js';
 import type { ChunkRun } from '../src/collector/linux/glibc-chunks.js';
-import { parseMaps, parseSmaps, type Mapping } from '../src/collector/linux/procfs.js';
+import { type Mapping, parseMaps, parseSmaps } from '../src/collector/linux/procfs.js';
 import { freeGaps, summarize } from '../src/collector/summary.js';
 import { TOTAL_COLUMNS } from '../src/vocabulary.js';
 

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../src/cli/index.js';
 import { helpText } from '../scripts/command-reference.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { buildCTarget, repoRoot, startAllocTarget, type Target } from './helpers/targets.js';
 
 const TIMEOUT_MS = 50_000;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { resample, type Aggregate } from '../src/analysis/resample.js';
+import { type Aggregate, resample } from '../src/analysis/resample.js';
 import { csvRows, jsonRows } from '../src/report/rows.js';
 import { runCli } from './helpers/cli.js';
 import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';

@@ -10,7 +10,6 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-
 import { sampleKey, samples } from '../src/db/schema.js';
 import { runCli } from './helpers/cli.js';
 import { HEAP_DRIFT_BYTES_PER_HOUR, lengthenSession, recordShortSession } from './helpers/long-session.js';

@@ -8,7 +8,7 @@ import { inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { runCli } from './helpers/cli.js';
 import { buildCTarget, startRestartingLeaker } from './helpers/targets.js';
 

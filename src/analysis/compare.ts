@@ -1,7 +1,7 @@
 /** Comparing two sessions (build N vs build N+1): is a type's growth different, judged by the rates' 95% CIs? */
 
 import type { Finding } from './types.js';
-import { ROW_LABELS, formatRate, formatRateInterval, VERDICT_LABELS, isGated, type Row } from '../vocabulary.js';
+import { formatRate, formatRateInterval, isGated, type Row, ROW_LABELS, VERDICT_LABELS } from '../vocabulary.js';
 
 export type Change = 'regression' | 'improvement' | 'same' | 'unknown';
 

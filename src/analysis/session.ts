@@ -1,10 +1,9 @@
 /** A whole session's findings: the trend of each type, plus where the growth is and how long until a limit. */
-import { type MemoryLimit } from '../collector/types.js';
-
+import type { MemoryLimit } from '../collector/types.js';
 import { analyzeTrend, DEFAULT_OPTIONS } from './trend.js';
 import type { RegionGrowth } from '../db/regions.js';
 import type { AnalysisOptions, Finding, Series } from './types.js';
-import { type MemoryType, formatBytes, formatElapsed, typesOf, SUMS, ROW_LABELS, SUM_NAMES, type Row } from '../vocabulary.js';
+import { formatBytes, formatElapsed, type MemoryType, type Row, ROW_LABELS, SUM_NAMES, SUMS, typesOf } from '../vocabulary.js';
 
 /** A row's values per tick: the type's own, or the sum of the types it adds up. */
 export function rowValues(columns: Record<MemoryType, ArrayLike<number>>, row: Row): number[] {

@@ -16,9 +16,9 @@
 import { bendFit, bucketMedians, noiseScale, releaseCycles, sawtoothFloor, stepFit } from './shape.js';
 import { autocorrelationFactor, mannKendall } from './mann-kendall.js';
 import { lag1Autocorrelation, leastSquares, median, Z99 } from './stats.js';
-import { theilSen, type SlopeEstimate } from './theil-sen.js';
+import { type SlopeEstimate, theilSen } from './theil-sen.js';
 import type { AnalysisOptions, LifeTrend, Series, Trend } from './types.js';
-import { formatBytes, formatElapsed, type Verdict, formatRate, formatRateInterval } from '../vocabulary.js';
+import { formatBytes, formatElapsed, formatRate, formatRateInterval, type Verdict } from '../vocabulary.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
   managed: false,

@@ -13,7 +13,7 @@ export const dbOption = (access: 'read' | 'write') =>
   new Option('--db <file>', access === 'read' ? 'SQLite database to read (opened read-only)' : 'SQLite database to write (created on first use)').default(DEFAULT_DB);
 
 /** The output formats of a command: `table` (people) first, then machine formats; `--json` is `--format json`. */
-export type OutputFormat = 'table' | 'text' | 'csv' | 'json';
+export type OutputFormat = 'table' | 'csv' | 'json';
 
 /** Adds `--json`, and `--format` where a command has more than one machine format. */
 export function addOutputOptions(command: Command, formats: readonly OutputFormat[]): Command {

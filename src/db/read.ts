@@ -2,10 +2,10 @@
 import { and, eq, max } from 'drizzle-orm';
 import { hostname } from 'node:os';
 import { LeakwatchError } from '../errors.js';
-import { type TypeTotals } from '../collector/types.js';
+import type { TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
-import { SAMPLE_COLUMNS, sampleKey, samples, sessions, type SampleColumn } from './schema.js';
-import { MEMORY_TYPES, type MemoryType, type Metric, MAPPED_TYPES } from '../vocabulary.js';
+import { SAMPLE_COLUMNS, type SampleColumn, sampleKey, samples, sessions } from './schema.js';
+import { MAPPED_TYPES, MEMORY_TYPES, type MemoryType, type Metric } from '../vocabulary.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 

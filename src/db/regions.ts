@@ -1,7 +1,7 @@
 /** The region lists of a session: rebuilt at a tick from the stored full lists and deltas, and their growth. */
 import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import type { Db } from './open.js';
-import { applyDeltas, regionMap, type RegionDelta, type StoredRegion } from './region-deltas.js';
+import { applyDeltas, type RegionDelta, regionMap, type StoredRegion } from './region-deltas.js';
 import { regions, samples } from './schema.js';
 import type { MemoryType } from '../vocabulary.js';
 

@@ -3,7 +3,7 @@
  * numbers as columns) keeps a 12-hour series one indexed range scan away; regions are stored as a full list now
  * and then plus deltas in between, so any tick's region set can be rebuilt without storing it every tick.
  */
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex, type SQLiteIntegerBuilderInitial } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, type SQLiteIntegerBuilderInitial, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { MEMORY_TYPES, type MemoryType } from '../vocabulary.js';
 
 /** Per type and sample. Working-set columns are NULL on ticks that read only /proc/PID/maps (no smaps). */

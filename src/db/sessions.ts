@@ -1,6 +1,6 @@
 /** The list of sessions, and deleting sessions (prune). */
 import type { Db } from './open.js';
-import { judgedState, lastSampleAt, type CollectorAlive } from './read.js';
+import { type CollectorAlive, judgedState, lastSampleAt } from './read.js';
 
 export interface SessionSummary {
   id: number;

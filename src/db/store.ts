@@ -1,10 +1,10 @@
 /** Writing sessions: one transaction per tick, so a sample written is a sample kept. */
 import { and, eq, isNull } from 'drizzle-orm';
-import { type Snapshot } from '../collector/types.js';
+import type { Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
 import { lastSampleAt } from './read.js';
 import { diffRegions, regionMap, type StoredRegion } from './region-deltas.js';
-import { processes, regions, SAMPLE_COLUMNS, sampleKey, samples, sessions, sessionVerdicts, type SampleKey } from './schema.js';
+import { processes, regions, SAMPLE_COLUMNS, sampleKey, type SampleKey, samples, sessions, sessionVerdicts } from './schema.js';
 import { MEMORY_TYPES } from '../vocabulary.js';
 
 export type EndReason = NonNullable<typeof sessions.$inferSelect.endReason>;

@@ -3,16 +3,15 @@
  * (command lines, mapping paths, labels) escaped. Data reaches the page's script only as JSON inside a
  * `<script type="application/json">` block, never as code; the page has no inline event handlers.
  */
-import { type TypeTotals } from '../collector/types.js';
+import type { TypeTotals } from '../collector/types.js';
 import { rowValues } from '../analysis/session.js';
 import { compareFindings, comparisonHeadline } from '../analysis/compare.js';
 import type { Finding } from '../analysis/types.js';
 import type { RegionGrowth } from '../db/regions.js';
-import { byteAxis, durationStepTable, type ByteAxis } from './axis.js';
-
+import { byteAxis, type ByteAxis, durationStepTable } from './axis.js';
 import { lttb } from './lttb.js';
 import { endedText } from './text.js';
-import { TOTAL_COLUMNS, TYPE_LABELS, type MemoryType, ANALYZED_TYPES, GATED_ROWS, GATED_TYPES, ROW_LABELS, SUM_NAMES, typesOf, formatBytes, formatElapsed, type Metric, type Row, METRIC_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, BYTE_UNITS, COLUMN_LABELS, isGated } from '../vocabulary.js';
+import { ANALYZED_TYPES, BYTE_UNITS, COLUMN_LABELS, formatBytes, formatElapsed, formatRate, formatRateInterval, GATED_ROWS, GATED_TYPES, isGated, type MemoryType, type Metric, METRIC_LABELS, type Row, ROW_LABELS, SUM_NAMES, TOTAL_COLUMNS, TYPE_LABELS, typesOf, VERDICT_LABELS } from '../vocabulary.js';
 
 export interface ReportSession {
   id: number;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { LeakwatchError } from '../errors.js';
 import { niceDurationStep } from './axis.js';
-import { chartSpecs, type ChartSpec, type ReportModel, type ReportSession } from './html.js';
+import { type ChartSpec, chartSpecs, type ReportModel, type ReportSession } from './html.js';
 import { formatElapsed } from '../vocabulary.js';
 
 const WIDTH = 1200;

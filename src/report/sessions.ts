@@ -1,6 +1,6 @@
 /** The list of sessions, for people (a table) and for machines (CSV). */
 import type { SessionSummary } from '../db/sessions.js';
-import { formatElapsed, ROW_LABELS, VERDICT_LABELS, type Row, type Verdict } from '../vocabulary.js';
+import { formatElapsed, type Row, ROW_LABELS, type Verdict, VERDICT_LABELS } from '../vocabulary.js';
 import { csvLine } from './csv.js';
 import { printable, renderTable } from './text.js';
 

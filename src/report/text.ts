@@ -1,8 +1,7 @@
 /** Plain-text, VMMap-style tables for the terminal. */
-import { type Region, type Snapshot, type TypeTotals } from '../collector/types.js';
-
+import type { Region, Snapshot, TypeTotals } from '../collector/types.js';
 import type { Finding } from '../analysis/types.js';
-import { MEMORY_TYPES, TOTAL_COLUMNS, TYPE_LABELS, type TotalColumn, ROW_LABELS, formatBytes, formatElapsed, COLUMN_LABELS, VERDICT_LABELS, formatRate, formatRateInterval, plural, METRIC_LABELS, type Metric } from '../vocabulary.js';
+import { COLUMN_LABELS, formatBytes, formatElapsed, formatRate, formatRateInterval, MEMORY_TYPES, type Metric, METRIC_LABELS, plural, ROW_LABELS, TOTAL_COLUMNS, type TotalColumn, TYPE_LABELS, VERDICT_LABELS } from '../vocabulary.js';
 
 /**
  * Target-controlled strings (command lines, file names) may hold control characters; escaping them keeps a

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { regionGrowth } from '../db/regions.js';
-import { loadSession, restartTicks, sessionSeries, typeTotalsAtLastTick, type CollectorAlive, type SessionRow, type SessionSeries } from '../db/read.js';
+import { type CollectorAlive, loadSession, restartTicks, type SessionRow, sessionSeries, type SessionSeries, typeTotalsAtLastTick } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
-import { ANALYZED_ROWS, formatBytes, type Metric, type Row, formatDuration } from '../vocabulary.js';
+import { ANALYZED_ROWS, formatBytes, formatDuration, type Metric, type Row } from '../vocabulary.js';
 
 export interface AnalysedSession {
   session: SessionRow;

@@ -3,13 +3,12 @@ import type { EndReason } from '../db/store.js';
 import { LeakwatchError } from '../errors.js';
 import { printable } from '../report/text.js';
 import { progressLine, statusLine } from '../watch/heartbeat.js';
-
 import { writeStderr } from './terminal.js';
 import { parseCron, type Schedule } from '../watch/schedule.js';
 import { describeSelector } from '../watch/targets.js';
 import { JUDGING_NEEDS, shortestJudgedMs } from '../analysis/trend.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
-import { formatDuration, parseDuration, EXIT, plural } from '../vocabulary.js';
+import { EXIT, formatDuration, parseDuration, plural } from '../vocabulary.js';
 
 export interface WatchOptions {
   every?: string;

@@ -1,6 +1,6 @@
 /** What a running watch says about itself: the live status line on a terminal, the progress line off one. */
 import type { TickStatus } from './recorder.js';
-import { formatBytes, formatElapsed, GATED_TYPES, plural, TYPE_LABELS, VERDICT_LABELS, type MemoryType } from '../vocabulary.js';
+import { formatBytes, formatElapsed, GATED_TYPES, type MemoryType, plural, TYPE_LABELS, VERDICT_LABELS } from '../vocabulary.js';
 
 /** Committed memory of the leak-prone types, the change since the start of the current life, and any alert. */
 function typeProgress(status: TickStatus, separator: string): string {

@@ -6,13 +6,13 @@
 import { hostname } from 'node:os';
 import type { Collector, ProcessProbe, Snapshot } from '../collector/types.js';
 import type { Db } from '../db/open.js';
-import { closeAbandonedSessions, SessionWriter, type EndReason, type ProcessSample } from '../db/store.js';
+import { closeAbandonedSessions, type EndReason, type ProcessSample, SessionWriter } from '../db/store.js';
 import { LeakwatchError, ProcessGoneError } from '../errors.js';
 import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
-import { startTicker, type Schedule } from './schedule.js';
+import { type Schedule, startTicker } from './schedule.js';
 import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
-import { type MemoryType } from '../vocabulary.js';
+import type { MemoryType } from '../vocabulary.js';
 
 export interface WatchSpec {
   targets: TargetSelector;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
-import { EXIT, formatRate, isGated, ROW_LABELS, VERDICT_LABELS, type Metric } from '../../vocabulary.js';
+import { EXIT, formatRate, isGated, type Metric, ROW_LABELS, VERDICT_LABELS } from '../../vocabulary.js';
 import type { Finding } from '../../analysis/types.js';
 import { addExamples, addOutputOptions, dbOption, metricOption, outputFormat, parseSessionId } from '../options.js';
 import { printCsv, printJson, printText } from '../print.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Aggregate } from '../../analysis/resample.js';
-import { formatBytes, formatElapsed, MEMORY_TYPES, parseDuration, type MemoryType } from '../../vocabulary.js';
+import { formatBytes, formatElapsed, MEMORY_TYPES, type MemoryType, parseDuration } from '../../vocabulary.js';
 import { addExamples, addOutputOptions, dbOption, outputFormat, parseSessionId, parseTimePoint, parseTypeList } from '../options.js';
 
 const FORMATS = ['table', 'csv', 'json'] as const;

@@ -98,8 +98,8 @@ for (const [command, reader, firstBytes] of readers) {
 test('a watch whose stdout reader is gone ends quietly after recording, exit 0', async () => {
   const watchDb = path.join(dir, 'gone-stdout.db');
   const result = await throughPipe(['run', '--every', '100ms', '--duration', '2s', '--db', watchDb, '--', 'sleep', '5'], 'true');
-  // Only the warning that 2 s is too short to judge and the heartbeat's start line: no error about the closed stdout.
-  assert.match(result.stderr, /^leakwatch: warning: --duration 2s is too short[^\n]*\nsession 1 → .*: running pid \d+ \(sleep 5\) every 100ms for 2s\n$/);
+  // Only the heartbeat's start line and the warning that 2 s is too short to judge: no error about the closed stdout.
+  assert.match(result.stderr, /^session 1 → .*: running pid \d+ \(sleep 5\) every 100ms for 2s\nleakwatch: warning: --duration 2s is too short[^\n]*\n$/);
   assert.equal(result.code, 0);
   const sessions = await runCli(['sessions', '--json', '--db', watchDb]);
   assert.deepEqual(JSON.parse(sessions.stdout).map((s: { endReason: string }) => s.endReason), ['duration']);

@@ -68,7 +68,7 @@ test('watch stores a session, one row per tick with every type, and region lists
     const result = await (await watching).done;
     assert.equal(result.code, 0, result.stderr);
     const json = lastJsonLine(result);
-    assert.deepEqual(Object.keys(json), ['session', 'samples', 'endReason', 'restarts']);
+    assert.deepEqual(Object.keys(json), ['session', 'samples', 'endReason', 'restarts', 'exitCode']);
     assert.equal(json.endReason, 'duration');
     assert.ok(json.samples >= 10 && json.samples <= 16, `samples ${json.samples}`);
     const [session] = query<Record<string, unknown>>(db, 'SELECT * FROM sessions');
@@ -109,7 +109,11 @@ test('watch ends with target-exited when the target exits; run records the exit 
 
   const run = await runCli(['run', '--every', '200ms', '--db', db, '--json', '--', process.execPath, '-e', 'console.log("hello from the target"); setTimeout(() => process.exit(7), 1200)']);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^hello from the target$/m, "the target's output passes through");
+  // With --json the target's stdout goes to stderr: stdout holds only the JSON result.
+  assert.match(run.stderr, /^hello from the target$/m, "the target's output passes through, to stderr");
+  assert.deepEqual(JSON.parse(run.stdout), lastJsonLine(run));
+  const plain = await runCli(['run', '--every', '200ms', '--db', db, '--', process.execPath, '-e', 'console.log("hello from the target")']);
+  assert.match(plain.stdout, /^hello from the target$/m, 'without --json it passes through to stdout');
   const json = lastJsonLine(run);
   assert.equal(json.endReason, 'target-exited');
   const [session] = query<{ exit_code: number; mode: string; command: string }>(db, 'SELECT exit_code, mode, command FROM sessions WHERE id = ?', json.session);
@@ -172,7 +176,8 @@ test('run follows a process tree with --children: each process its own series, e
   const db = newDbPath();
   const result = await runCli(['run', '--every', '200ms', '--db', db, '--json', '--', process.execPath, path.join(repoRoot(), 'test', 'targets', 'forker.mjs'), '3']);
   assert.equal(result.code, 0, result.stderr);
-  const tree = JSON.parse(result.stdout.split('\n')[0]) as { pid: number; children: number[] };
+  // With --json the command's own stdout (the tree it started) comes on stderr.
+  const tree = JSON.parse(result.stderr.split('\n').find((line) => line.startsWith('{"ready"'))!) as { pid: number; children: number[] };
   const rows = query<{ id: number; pid: number; parent_pid: number | null; first_seq: number; last_seq: number }>(
     db, 'SELECT id, pid, parent_pid, first_seq, last_seq FROM processes ORDER BY id');
   const byPid = new Map(rows.map((r) => [r.pid, r]));
@@ -333,7 +338,7 @@ test('on a terminal one status line is redrawn in place, with the time left; off
     assert.match(output, /\d+:\d\d:\d\d \(0:00:0[0-2] left\) {2}\d+ samples {2}Private .* Heap .* Stack /);
     const plain = await runCli(['watch', String(target.pid), '--every', '300ms', '--duration', '1s', '--db', db]);
     // The default --progress (5 minutes) is longer than this watch: no progress line, no status line.
-    assert.match(plain.stderr, /^session 2 → .*: watching pid \d+ .* every 300ms for 1s\n$/);
+    assert.match(plain.stderr, /^session 2 → .*: watching pid \d+ .* every 300ms for 1s\nleakwatch: warning: --duration 1s is too short[^\n]*\n$/);
     assert.match(plain.stdout, /^session 2: \d+ samples, ended by duration/);
   } finally {
     await target.stop();

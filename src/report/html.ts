@@ -10,7 +10,6 @@ import type { Finding } from '../analysis/types.js';
 import type { RegionGrowth } from '../db/regions.js';
 import { byteAxis, type ByteAxis, durationStepTable } from './axis.js';
 import { lttb } from './lttb.js';
-import { endedText } from './text.js';
 import { ANALYZED_TYPES, BYTE_UNITS, COLUMN_LABELS, formatBytes, formatElapsed, formatRate, formatRateInterval, GATED_ROWS, GATED_TYPES, isGated, type MemoryType, type Metric, METRIC_LABELS, type Row, ROW_LABELS, SUM_NAMES, TOTAL_COLUMNS, TYPE_LABELS, typesOf, VERDICT_LABELS } from '../vocabulary.js';
 
 export interface ReportSession {
@@ -251,7 +250,7 @@ function sessionFacts(model: ReportModel): string {
     ['Mode / pid', `${s.mode}, pid ${s.pid}`],
     ['Host / platform', `${s.host}, ${s.platform}`],
     ['Started', new Date(s.startedAt).toISOString()],
-    ['Ended', s.endedAt === null ? 'still being recorded' : `${new Date(s.endedAt).toISOString()} (${endedText(s)})`],
+    ['Ended', s.endedAt === null ? 'still being recorded' : `${new Date(s.endedAt).toISOString()} (${s.endReason ?? 'unknown'})`],
     ['Samples', `${model.samples} over ${formatElapsed(model.durationSeconds * 1000)}, ${s.schedule}`],
     ['Restarts', model.restarts.length === 0 ? 'none' : `${model.restarts.length}, at ${model.restarts.map((r) => formatElapsed(r * 1000)).join(', ')}`],
     ['Target exit code', s.exitCode === null ? '—' : String(s.exitCode)],

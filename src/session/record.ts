@@ -32,9 +32,9 @@ function describeSchedule(schedule: Schedule): string {
 }
 
 /**
- * A --duration the analysis cannot judge is said at the start, not found out after the run. The last sample may
- * fall up to one interval before the end, hence the interval's margin. A warning about what the numbers will mean,
- * so --quiet does not hide it.
+ * A --duration the analysis cannot judge is said when the recording starts, not found out after the run. The last
+ * sample may fall up to one interval before the end, hence the interval's margin. A warning about what the numbers
+ * will mean, so --quiet does not hide it.
  */
 function warnWhenTooShortToJudge(durationMs: number | undefined, schedule: Schedule): void {
   if (durationMs === undefined || schedule.kind !== 'every') return;
@@ -55,7 +55,6 @@ export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' |
 export async function record(startTarget: () => Promise<Target>, options: WatchOptions, { closingLine = true } = {}): Promise<WatchResult & { session: number }> {
   const schedule = scheduleOf(options);
   const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
-  warnWhenTooShortToJudge(durationMs, schedule);
   const progressMs = parseDuration(options.progress, '--progress');
   // Heavy modules load only when a watch really starts: `--help` stays fast.
   const [{ loadCollector }, { openForWrite }, { recordSession }] = await Promise.all([
@@ -96,6 +95,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         session = start.session;
         say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +
           `${describeSchedule(schedule)} ${until}${target.follow ? `, following restarts of ${describeSelector(target.targets)}` : ''}`);
+        warnWhenTooShortToJudge(durationMs, schedule);
       },
       onTick: (status) => {
         if (options.quiet) return;

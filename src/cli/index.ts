@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LeakwatchError } from '../errors.js';
 import { commands } from './commands/index.js';
+import { printable } from '../report/text.js';
 import { carryOnWithoutStderr, writeStderr } from '../session/terminal.js';
 import { EXIT } from '../vocabulary.js';
 
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
 
 /** The one line for an error nobody expected; its stack only with LEAKWATCH_DEBUG. */
 function internalError(error: Error): number {
-  const detail = process.env.LEAKWATCH_DEBUG ? error.stack : error.message;
+  const detail = process.env.LEAKWATCH_DEBUG ? error.stack : printable(error.message);
   writeStderr(`leakwatch: internal error: ${detail} (set LEAKWATCH_DEBUG=1 for the stack)\n`);
   return EXIT.internal;
 }
@@ -62,7 +63,8 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : EXIT.usage;
     }
     if (error instanceof LeakwatchError) {
-      writeStderr(`leakwatch: ${error.message}\n`);
+      // One line, whatever a path or a stored string in it holds.
+      writeStderr(`leakwatch: ${printable(error.message)}\n`);
       return error.exitCode;
     }
     return internalError(error as Error);

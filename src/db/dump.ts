@@ -1,4 +1,6 @@
 /** The lossless export of a session (every stored row) and loading it back as a new session. */
+import type { Statement } from 'better-sqlite3';
+import type { CheckedDump } from './dump-check.js';
 import type { Db } from './open.js';
 import type { SessionRow } from './read.js';
 
@@ -51,18 +53,22 @@ export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' 
 }
 
 /**
- * Loads a dump as a new session (new ids, references remapped) in one transaction; returns the new session id.
- * Only columns this database has are written: a dump is rejected when it has others (a newer leakwatch wrote it).
+ * Loads a checked dump (see checkDump) as a new session (new ids, references remapped) in one transaction; returns
+ * the new session id. Only the columns the dump has are written: the database fills in the others.
  */
-export function loadDump(db: Db, dump: SessionDump, label: string | undefined): number {
+export function loadDump(db: Db, dump: CheckedDump, label: string | undefined): number {
   const client = db.$client;
-  const columnsOf = (table: string) => new Set((client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  // One statement per table and column list: a long session has the same columns on every row.
+  const statements = new Map<string, Statement>();
   const insert = (table: string, row: Record<string, unknown>) => {
-    const known = columnsOf(table);
     const names = Object.keys(row);
-    const unknown = names.find((n) => !known.has(n));
-    if (unknown !== undefined) throw new Error(`column ${table}.${unknown} is not in this database`);
-    return Number(client.prepare(`INSERT INTO ${table} (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] as never)).lastInsertRowid);
+    const key = `${table}(${names.join(',')})`;
+    let statement = statements.get(key);
+    if (statement === undefined) {
+      statement = client.prepare(`INSERT INTO ${table} (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+      statements.set(key, statement);
+    }
+    return Number(statement.run(...names.map((n) => row[n] as never)).lastInsertRowid);
   };
   return client.transaction(() => {
     const { id: _id, ...session } = dump.session;
@@ -76,4 +82,3 @@ export function loadDump(db: Db, dump: SessionDump, label: string | undefined): 
     return sessionId;
   })();
 }
-

@@ -40,7 +40,15 @@ const CSV_COLUMNS: Record<string, keyof TypeTotals> = {
  */
 const WHOLE_NUMBER = /^(?:\d+|\d{1,3}([,. '\u00a0\u202f])\d{3}(?:\1\d{3})*)$/;
 
-const shorten = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : text);
+/**
+ * The longest record (line) read: VMMap's longest are a few paths, far below it. An unterminated quote or a file that
+ * is not CSV is refused once this much is buffered, not after the whole file has become one field.
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
+/** A cell or attribute for a message: cut short, its control characters (a quoted line break) made visible. */
+const shorten = (text: string) =>
+  (text.length > 24 ? `${text.slice(0, 24)}…` : text).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A cell as a whole number times `unit`; '' is unknown. */
 function cellNumber(cell: string, unit: number, what: string, line: number): number | undefined {
@@ -64,6 +72,7 @@ function summaryRecords(text: string): { fields: string[]; line: number }[] {
   let previousEnd = 0;
   try {
     parse(text, {
+      max_record_size: MAX_RECORD_CHARS,
       relax_column_count: true, // the two blocks differ; the summary's rows are checked against its header
       skip_empty_lines: false, // an empty line ends the summary block
       on_record: (fields: string[], context) => {
@@ -76,6 +85,9 @@ function summaryRecords(text: string): { fields: string[]; line: number }[] {
       },
     });
   } catch (error) {
+    if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
+      throw new Error(`line ${previousEnd + 1}: a CSV record longer than ${MAX_RECORD_CHARS / 1024} KiB: a quote that is never closed, or not a VMMap CSV file`);
+    }
     if (error instanceof CsvError) throw new Error(`malformed CSV: ${error.message.replace(/\s*\n\s*/g, ' ')}`);
     throw error;
   }

@@ -40,7 +40,9 @@ interface Region {
   childCount: number;
 }
 
-const shorten = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : text);
+/** A cell or attribute for a message: cut short, its control characters (a quoted line break) made visible. */
+const shorten = (text: string) =>
+  (text.length > 24 ? `${text.slice(0, 24)}…` : text).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A whole number of bytes (or blocks); anything else is refused rather than read as 0. */
 function wholeNumber(attributes: Record<string, string>, name: string, line: number): number | undefined {

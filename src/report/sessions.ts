@@ -16,8 +16,8 @@ export function sessionsTable(sessions: SessionSummary[]): string {
     s.endedAt === null ? 'running' : formatElapsed(s.endedAt - s.startedAt),
     String(s.samples),
     String(s.restarts),
-    s.endReason ?? '',
-    Object.entries(s.verdicts).map(([type, verdict]) => `${ROW_LABELS[type as Row] ?? type} ${VERDICT_LABELS[verdict as Verdict] ?? verdict}`).join(', '),
+    printable(s.endReason ?? ''),
+    printable(Object.entries(s.verdicts).map(([type, verdict]) => `${ROW_LABELS[type as Row] ?? type} ${VERDICT_LABELS[verdict as Verdict] ?? verdict}`).join(', ')),
     printable(s.command),
   ]);
   return renderTable([['ID', 'LABEL', 'STARTED (UTC)', 'DURATION', 'SAMPLES', 'RESTARTS', 'END', 'ALERTS', 'COMMAND'], ...rows], 'all');

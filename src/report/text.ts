@@ -11,6 +11,9 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** Text of several lines made printable: every control character but the line break is made visible. */
+export const printableLines = (text: string) => text.split('\n').map(printable).join('\n');
+
 /**
  * A table line by line (each ending in a newline), padded to a common width per column, right-aligned unless listed
  * in `leftAligned` ('all': every column); the first row is the header. `rows` is asked twice, for the widths and

@@ -4,6 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { LeakwatchError } from '../errors.js';
+import type { Db } from '../db/open.js';
 import { withWritableDatabase } from './database.js';
 
 export interface ImportResult {
@@ -23,6 +24,11 @@ function parsing<T>(file: string, parse: () => T): T {
   }
 }
 
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const DAY_MS = 86_400_000;
+/** A time for a message, even one beyond what Date can show. */
+const dated = (ms: number) => (Number.isNaN(new Date(ms).getTime()) ? `${ms} ms after 1970` : new Date(ms).toISOString());
+
 /** A file's modification time in whole milliseconds, as every time in the database is. */
 const modifiedAt = (file: string) => Math.floor(statSync(file).mtimeMs);
 
@@ -31,8 +37,9 @@ const modifiedAt = (file: string) => Math.floor(statSync(file).mtimeMs);
  *   (copied, unzipped); without it the files' mtimes time the snapshots.
  */
 export async function importFiles(dbFile: string, files: string[], options: { label?: string; everyMs?: number }): Promise<ImportResult> {
-  const [{ schemaVersion }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, importLimit, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
+  const [{ schemaVersion }, { checkDump, parseDumpText }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, importLimit, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
     import('../db/open.js'),
+    import('../db/dump-check.js'),
     import('../db/dump.js'),
     import('../db/imported.js'),
     import('../import/read.js'),
@@ -47,34 +54,42 @@ export async function importFiles(dbFile: string, files: string[], options: { la
   }
   const format = kinds[0] as ImportResult['format'];
   if (options.everyMs !== undefined && format !== 'csv') throw new LeakwatchError('--every spaces VMMap CSV files; a JSON export and an .mmp file carry their own times');
-  return withWritableDatabase(dbFile, (db) => {
-    let session: number;
-    if (format === 'json') {
-      const dump = parsing(files[0], () => JSON.parse(decodeImportText(contents[0], importLimit('json'))));
-      if (dump?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
-      if (dump.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${dump.schema}; this one knows up to ${schemaVersion()})`);
-      session = parsing(files[0], () => loadDump(db, dump, options.label));
-    } else if (format === 'mmp') {
-      const snapshots = parsing(files[0], () => parseVmmapMmp(contents[0]));
-      const firstTime = Date.parse(snapshots[0].timestamp ?? '') || modifiedAt(files[0]);
-      // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
-      const ticks = snapshots.map((s, i) => {
-        const at = Date.parse(s.timestamp ?? '') || firstTime + i * 60_000;
-        return { takenAt: at, elapsedMs: at - firstTime, types: s.totals };
-      });
-      session = storeForeignSnapshots(db, { command: `VMMap snapshots from ${files[0]}`, platform: 'windows (VMMap .mmp)', label: options.label }, ticks);
-    } else {
-      const mtimes = files.map(modifiedAt);
-      // Spaced by --every, the timeline ends at the newest file's time: no snapshot is dated after the files existed.
-      const newest = mtimes.reduce((a, b) => Math.max(a, b));
-      const times = options.everyMs === undefined ? mtimes : files.map((_, i) => newest - (files.length - 1 - i) * options.everyMs!);
-      const outOfOrder = times.findIndex((t, i) => i > 0 && t < times[i - 1]);
-      if (outOfOrder > 0) {
-        throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);
-      }
-      const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(contents[i])) }));
-      session = storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
+  // Every file is parsed and checked before the database is opened: a refused file stores (and creates) nothing.
+  let store: (db: Db) => number;
+  if (format === 'json') {
+    const parsed = parsing(files[0], () => parseDumpText(decodeImportText(contents[0], importLimit('json')))) as { format?: unknown; schema?: unknown } | null;
+    if (parsed?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
+    if (typeof parsed.schema === 'number' && parsed.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${parsed.schema}; this one knows up to ${schemaVersion()})`);
+    const dump = parsing(files[0], () => checkDump(parsed, schemaVersion()));
+    store = (db) => loadDump(db, dump, options.label);
+  } else if (format === 'mmp') {
+    const snapshots = parsing(files[0], () => parseVmmapMmp(contents[0]));
+    const firstTime = Date.parse(snapshots[0].timestamp ?? '') || modifiedAt(files[0]);
+    // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
+    let previous = firstTime;
+    const ticks = snapshots.map((s, i) => {
+      const at = Date.parse(s.timestamp ?? '') || firstTime + i * 60_000;
+      // A stored time readers can show, and a timeline that does not run backwards.
+      if (!(at >= EARLIEST_MS && at <= Date.now() + DAY_MS)) throw new LeakwatchError(`${files[0]}: snapshot ${i + 1} is dated ${dated(at)}, not between 2000 and now`);
+      if (at < previous) throw new LeakwatchError(`${files[0]}: snapshot ${i + 1} is dated before snapshot ${i} (${dated(at)})`);
+      previous = at;
+      return { takenAt: at, elapsedMs: at - firstTime, types: s.totals };
+    });
+    store = (db) => storeForeignSnapshots(db, { command: `VMMap snapshots from ${files[0]}`, platform: 'windows (VMMap .mmp)', label: options.label }, ticks);
+  } else {
+    const mtimes = files.map(modifiedAt);
+    // Spaced by --every, the timeline ends at the newest file's time: no snapshot is dated after the files existed.
+    const newest = mtimes.reduce((a, b) => Math.max(a, b));
+    const times = options.everyMs === undefined ? mtimes : files.map((_, i) => newest - (files.length - 1 - i) * options.everyMs!);
+    const outOfOrder = times.findIndex((t, i) => i > 0 && t < times[i - 1]);
+    if (outOfOrder > 0) {
+      throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);
     }
+    const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(contents[i])) }));
+    store = (db) => storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
+  }
+  return withWritableDatabase(dbFile, (db) => {
+    const session = store(db);
     const { samples } = db.$client.prepare('SELECT coalesce(max(seq) + 1, 0) AS samples FROM samples WHERE session_id = ?').get(session) as { samples: number };
     return { session, format, samples };
   });

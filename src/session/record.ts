@@ -66,7 +66,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   const db = openForWrite(options.db);
   const live = process.stderr.isTTY === true;
   const say = (line: string) => {
-    if (!options.quiet) writeStderr(`${line}\n`);
+    if (!options.quiet) writeStderr(`${printable(line)}\n`); // paths, patterns and commands are the user's or the target's
   };
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let result: WatchResult;
@@ -90,7 +90,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
       },
       onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
       // A warning about what the numbers mean, not progress: --quiet does not hide it.
-      onNotice: (text) => writeStderr(`leakwatch: ${text}\n`),
+      onNotice: (text) => writeStderr(`leakwatch: ${printable(text)}\n`),
       onStart: (start) => {
         session = start.session;
         say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +
@@ -119,10 +119,10 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
   }
   const recorded = { ...result, session: result.session };
-  const summary = `session ${result.session}: ${plural(result.samples, 'sample')}, ended by ${result.endReason}` +
+  const summary = printable(`session ${result.session}: ${plural(result.samples, 'sample')}, ended by ${result.endReason}` +
     (result.restarts > 0 ? `, ${plural(result.restarts, 'restart')}` : '') +
     (result.exitCode !== null ? ` (target exit code ${result.exitCode})` : '') +
-    (result.error ? `: ${result.error}` : '') + ` (${options.db})`;
+    (result.error ? `: ${result.error}` : '') + ` (${options.db})`);
   if (!closingLine) {
     // The caller prints the result (demo --json): the closing line is only for the person watching.
     writeStderr(`${summary}\n`);

@@ -57,8 +57,10 @@ const zeroCounters = (): SmapsCounters => ({
   swap: 0,
 });
 
-// 7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0        [path]
-const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)(?: +(.*))?$/;
+const MAX_KB = Math.floor(Number.MAX_SAFE_INTEGER / 1024);
+
+// 7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0        [path]; numbers of 64 bits at most.
+const MAPS_LINE = /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{4}) ([0-9a-f]{1,16}) ([0-9a-f]{1,8}:[0-9a-f]{1,8}) (\d{1,20})(?: +(.*))?$/;
 
 function parseMapsLine(line: string): Mapping | undefined {
   const m = MAPS_LINE.exec(line);
@@ -66,6 +68,8 @@ function parseMapsLine(line: string): Mapping | undefined {
   const [, startHex, endHex, perms, offset, dev, inode, path] = m;
   const start = Number.parseInt(startHex, 16);
   const end = Number.parseInt(endHex, 16);
+  // A mapping ending before it starts is not one (a negative size would be counted as memory).
+  if (end < start) return undefined;
   return {
     startHex,
     endHex,
@@ -125,7 +129,9 @@ export function parseSmaps(text: string): Mapping[] {
           if (c >= 48 && c <= 57) amount = amount * 10 + (c - 48);
           else if (c !== 32) break;
         }
-        counters[field] = amount * 1024; // every counter kept is in kB
+        // Every counter kept is in kB. Beyond 2^53 bytes is not memory but a garbled line: refused, not Infinity.
+        if (amount > MAX_KB) throw new Error(`smaps field ${key} is beyond 2^53 bytes: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
+        counters[field] = amount * 1024;
       }
     } else if (eol > pos) {
       const line = text.slice(pos, eol);
@@ -156,7 +162,9 @@ export function statusBytes(status: Map<string, string>, key: string): number | 
   const value = status.get(key);
   if (value === undefined) return undefined;
   const [amount, unit] = value.split(/\s+/);
-  return Number(amount) * (unit === 'kB' ? 1024 : 1);
+  const bytes = Number(amount) * (unit === 'kB' ? 1024 : 1);
+  // Not a count of bytes (garbled, or beyond a double): unknown rather than NaN or Infinity.
+  return /^\d+$/.test(amount) && Number.isFinite(bytes) ? bytes : undefined;
 }
 
 export interface ProcStat {
@@ -177,18 +185,15 @@ export function parseStat(text: string): ProcStat {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error('unexpected /proc/PID/stat format');
   const rest = text.slice(close + 2).trim().split(/\s+/);
-  // rest[0] is field 3 (state), so field N is rest[N - 3].
-  return {
-    comm: text.slice(open + 1, close),
-    state: rest[0],
-    ppid: Number(rest[4 - 3]),
-    startTicks: Number(rest[22 - 3]),
-  };
+  // rest[0] is field 3 (state), so field N is rest[N - 3]. A truncated or garbled line must not give NaN times.
+  const [ppid, startTicks] = [rest[4 - 3], rest[22 - 3]].map((field) => (/^\d{1,15}$/.test(field ?? '') ? Number(field) : Number.NaN));
+  if (Number.isNaN(ppid) || Number.isNaN(startTicks)) throw new Error('unexpected /proc/PID/stat format');
+  return { comm: text.slice(open + 1, close), state: rest[0], ppid, startTicks };
 }
 
 /** The `btime` line of /proc/stat: boot time in seconds since the epoch. */
 export function parseBootTime(procStatText: string): number {
-  const m = /^btime (\d+)$/m.exec(procStatText);
+  const m = /^btime (\d{1,15})$/m.exec(procStatText);
   if (!m) throw new Error('no btime in /proc/stat');
   return Number(m[1]);
 }
@@ -201,7 +206,8 @@ export function parseSyscallStackPointer(text: string): number | undefined {
   const fields = text.trim().split(/\s+/);
   if (fields.length < 3 || fields[0] === 'running') return undefined;
   const sp = fields[fields.length - 2];
-  return sp.startsWith('0x') ? Number.parseInt(sp.slice(2), 16) : undefined;
+  // parseInt would read `0x12zz` as 0x12: only a whole 64-bit hex number is an address.
+  return /^0x[0-9a-f]{1,16}$/i.test(sp) ? Number.parseInt(sp.slice(2), 16) : undefined;
 }
 
 /** /proc/PID/cmdline is NUL-separated with a trailing NUL; empty for kernel threads and zombies. */

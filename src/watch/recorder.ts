@@ -12,6 +12,7 @@ import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
 import { type Schedule, startTicker } from './schedule.js';
 import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
+import { setLongTimeout } from './timer.js';
 import type { MemoryType } from '../vocabulary.js';
 
 export interface WatchSpec {
@@ -300,11 +301,12 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   hooks.onReady?.((reason) => stop(reason));
   if (targets.size === 0) hooks.onWaiting?.();
   spec.child?.exited.then(() => stop('target-exited'));
-  const durationTimer = spec.durationMs === undefined ? undefined : setTimeout(() => stop('duration'), spec.durationMs);
+  // A duration may be longer than a Node timer can wait (--duration 30d).
+  const durationTimer = spec.durationMs === undefined ? undefined : setLongTimeout(() => stop('duration'), spec.durationMs);
   const ticker = startTicker(spec.schedule, tick, (count) => (skippedTicks += count));
   const end = await ended;
   ticker.stop();
-  clearTimeout(durationTimer);
+  durationTimer?.clear();
   // `run` owns its child: a watch that ends first (duration, signal) ends the child too, and records how it exited.
   const exitCode = spec.child ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate()) : null;
   writer?.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });

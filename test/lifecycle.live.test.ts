@@ -1,0 +1,118 @@
+/**
+ * The process lifecycle through the real CLI on real processes: schedules longer than a Node timer, `run`'s whole
+ * process group, a command that ends before its first sample, an exec() of the target, a fork storm under
+ * --children (leakwatch's own memory stays flat), SIGUSR1 and SIGQUIT, and kernel threads.
+ */
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { repoRoot, startAllocTarget } from './helpers/targets.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-lifecycle-'));
+const started: ChildProcess[] = [];
+after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+let dbCount = 0;
+const newDbPath = () => path.join(dir, `l${++dbCount}.db`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const lastJsonLine = (result: CliResult) => JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!);
+
+function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A count from the database, 0 while it does not exist yet or is being created. */
+function count(dbPath: string, sql: string): number {
+  try {
+    return query<{ n: number }>(dbPath, sql)[0].n;
+  } catch {
+    return 0;
+  }
+}
+
+async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Starts the CLI in the background (to signal it, or to write to the command's stdin). */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'leakwatch.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  started.push(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output.stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output.stderr += c));
+  const done = once(child, 'close').then(([code]): CliResult => ({ code: code as number | null, ...output }));
+  return { child, output, done };
+}
+
+test('--every longer than --duration is a usage error, said before the command starts', async () => {
+  const target = await startAllocTarget();
+  try {
+    const result = await runCli(['watch', String(target.pid), '--every', '25d', '--duration', '2s', '--db', newDbPath()]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, 'leakwatch: --every 25d is longer than --duration 2s: only the first sample would be taken; give a shorter --every or a longer --duration\n');
+    const marker = path.join(dir, 'must-not-start');
+    const run = await runCli(['run', '--every', '1m', '--duration', '59s', '--db', newDbPath(), '--', 'touch', marker]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(existsSync(marker), false, 'the command was not started');
+  } finally {
+    await target.stop();
+  }
+});
+
+test('--every 25d takes the first sample at once, then waits: no tick storm, no TimeoutOverflowWarning', async () => {
+  const target = await startAllocTarget();
+  try {
+    const db = newDbPath();
+    const watching = startCli(['watch', String(target.pid), '--every', '25d', '--duration', '30d', '--db', db, '--json']);
+    await until('the first sample', () => count(db, 'SELECT count(*) AS n FROM samples') >= 1);
+    // Before the fix, a 25-day interval fired every ~2 ms: hundreds of samples in this wait.
+    await sleep(2000);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM samples'), 1);
+    watching.child.kill('SIGINT');
+    const result = await watching.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual([lastJsonLine(result).samples, lastJsonLine(result).endReason], [1, 'interrupted']);
+    assert.doesNotMatch(result.stderr, /TimeoutOverflowWarning|does not fit into a 32-bit/);
+    assert.deepEqual(query(db, 'SELECT interval_ms, end_reason FROM sessions'), [{ interval_ms: 25 * 86_400_000, end_reason: 'interrupted' }]);
+  } finally {
+    await target.stop();
+  }
+});
+
+test('--duration 30d does not end at once: Ctrl-C ends it as interrupted, with every sample', async () => {
+  const target = await startAllocTarget();
+  try {
+    const db = newDbPath();
+    const watching = startCli(['watch', String(target.pid), '--every', '200ms', '--duration', '30d', '--db', db, '--json']);
+    // Before the fix the watch had ended "by duration" after its first sample.
+    await until('5 samples', () => count(db, 'SELECT count(*) AS n FROM samples') >= 5);
+    watching.child.kill('SIGINT');
+    const result = await watching.done;
+    assert.equal(result.code, 0, result.stderr);
+    const json = lastJsonLine(result);
+    assert.equal(json.endReason, 'interrupted');
+    assert.ok(json.samples >= 5, `samples ${json.samples}`);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM samples'), json.samples, 'every sample reported is stored');
+    assert.doesNotMatch(result.stderr, /TimeoutOverflowWarning/);
+  } finally {
+    await target.stop();
+  }
+});

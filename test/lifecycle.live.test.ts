@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -115,4 +115,22 @@ test('--duration 30d does not end at once: Ctrl-C ends it as interrupted, with e
   } finally {
     await target.stop();
   }
+});
+
+const kthreadd = (() => {
+  try {
+    return /^2 \(kthreadd\) /.test(readFileSync('/proc/2/stat', 'utf8'));
+  } catch {
+    return false;
+  }
+})();
+
+test('a kernel thread is named as such: one line, exit 2', { skip: !kthreadd && 'pid 2 is not kthreadd here (a pid namespace)' }, async () => {
+  const db = newDbPath();
+  for (const args of [['snapshot', '2'], ['watch', '2', '--db', db]]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stderr, 'leakwatch: pid 2 is a kernel thread (kthreadd): it has no user memory to watch\n');
+  }
+  assert.equal(count(db, 'SELECT count(*) AS n FROM sessions'), 0, 'no session');
 });

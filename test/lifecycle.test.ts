@@ -1,8 +1,10 @@
 /**
- * The pieces of the process lifecycle that need no live process: timers of any length (on a fake clock).
+ * The pieces of the process lifecycle that need no live process: timers of any length (on a fake clock) and the
+ * /proc/PID/stat fields that tell a kernel thread and an exec().
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
+import { parseStat, PF_KTHREAD } from '../src/collector/linux/procfs.js';
 import { MAX_TIMER_MS, setLongTimeout } from '../src/watch/timer.js';
 
 const DAY_MS = 86_400_000;
@@ -52,4 +54,20 @@ test('setLongTimeout on real timers: no TimeoutOverflowWarning for a delay past 
     process.off('warning', onWarning);
   }
   assert.deepEqual(warnings.filter((w) => w.name === 'TimeoutOverflowWarning'), []);
+});
+
+test('parseStat reads the process group, the kernel-thread flag and the layout that exec() sets', () => {
+  // A user process (fields 26-28: start of code, end of code, start of stack), kthreadd, and a process we may not
+  // look into (the kernel writes 1 1 0 there).
+  const tail = (codeStart: string, codeEnd: string, stack: string) => `20 0 1 0 23 1000 10 18446744073709551615 ${codeStart} ${codeEnd} ${stack} 0 0 0 0 0`;
+  const user = parseStat(`4242 (sh) S 1 4240 4240 0 -1 4194560 100 0 0 0 1 2 0 0 ${tail('94171422597120', '94171422683517', '140725769531472')}`);
+  assert.equal(user.pgrp, 4240);
+  assert.equal(user.flags & PF_KTHREAD, 0);
+  assert.equal(user.layout, '94171422597120:94171422683517:140725769531472');
+  const kthreadd = parseStat(`2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 ${tail('0', '0', '0')}`);
+  assert.notEqual(kthreadd.flags & PF_KTHREAD, 0);
+  assert.equal(kthreadd.layout, undefined);
+  assert.equal(parseStat(`4242 (su) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 ${tail('1', '1', '0')}`).layout, undefined);
+  // An older, shorter line (as in other fixtures) has no layout.
+  assert.equal(parseStat('4242 (a) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 987654 1000 10').layout, undefined);
 });

@@ -26,6 +26,7 @@ import {
   parseStat,
   parseStatus,
   parseSyscallStackPointer,
+  PF_KTHREAD,
   statusBytes,
   type Mapping,
 } from './procfs.js';
@@ -136,7 +137,7 @@ function startTimeFromTicks(startTicks: number): string {
   return new Date((bootTime() + startTicks / CLOCK_TICKS_PER_SECOND) * 1000).toISOString();
 }
 
-/** Reads and checks /proc/PID/stat: the process must exist and not be a zombie. */
+/** Reads and checks /proc/PID/stat: the process must exist, not be a zombie, and not be a kernel thread. */
 function readLiveStat(pid: number) {
   const statText = readProc(`/proc/${pid}/stat`);
   if (typeof statText !== 'string') {
@@ -146,6 +147,8 @@ function readLiveStat(pid: number) {
   if (stat.state === 'Z' || stat.state === 'X') {
     throw new ProcessGoneError(`process ${pid} has exited (a zombie its parent has not reaped)`, 'exited');
   }
+  // Its maps are empty, which would otherwise read as a process that exited during the read.
+  if (stat.flags & PF_KTHREAD) throw new LeakwatchError(`pid ${pid} is a kernel thread (${stat.comm}): it has no user memory to watch`);
   return stat;
 }
 

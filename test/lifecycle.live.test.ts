@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -60,6 +60,23 @@ function startCli(args: string[]) {
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (output.stderr += c));
   const done = once(child, 'close').then(([code]): CliResult => ({ code: code as number | null, ...output }));
   return { child, output, done };
+}
+
+/** The processes of a process group that still run (zombies do not count: this machine's init may not reap them). */
+function liveGroupMembers(pgid: number): string[] {
+  const members: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(`${entry} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
+  }
+  return members;
 }
 
 test('--every longer than --duration is a usage error, said before the command starts', async () => {
@@ -115,6 +132,42 @@ test('--duration 30d does not end at once: Ctrl-C ends it as interrupted, with e
   } finally {
     await target.stop();
   }
+});
+
+test("run ends its command's whole process group: on --duration, on Ctrl-C, and with SIGKILL after the grace period", async () => {
+  // --duration: SIGTERM to the group; the shell's background job (leakwatch's grandchild) ends too.
+  const db = newDbPath();
+  const result = await runCli(['run', '--every', '200ms', '--duration', '2s', '--db', db, '--json', '--', 'sh', '-c', 'sleep 31 & sleep 32; wait']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual([lastJsonLine(result).endReason, lastJsonLine(result).exitCode], ['duration', 128 + 15]);
+  const [{ target_pid: pgid }] = query<{ target_pid: number }>(db, 'SELECT target_pid FROM sessions');
+  assert.deepEqual(query<{ command: string }>(db, 'SELECT command FROM processes WHERE parent_pid = ? ORDER BY command', pgid).map((p) => p.command), ['sleep 31', 'sleep 32']);
+  assert.deepEqual(liveGroupMembers(pgid), [], 'nothing of the group runs on');
+
+  // Ctrl-C: SIGINT to the group, as the terminal would have sent it; the background job ignores SIGINT (a shell
+  // starts it so) and gets SIGTERM once the shell has ended.
+  const interruptedDb = newDbPath();
+  const interrupted = startCli(['run', '--every', '200ms', '--db', interruptedDb, '--json', '--', 'sh', '-c', 'sleep 33 & sleep 34; wait']);
+  await until('the shell and both sleeps sampled', () => count(interruptedDb, 'SELECT count(*) AS n FROM processes') >= 3);
+  const [{ target_pid: interruptedPgid }] = query<{ target_pid: number }>(interruptedDb, 'SELECT target_pid FROM sessions');
+  interrupted.child.kill('SIGINT');
+  const interruptedResult = await interrupted.done;
+  assert.equal(interruptedResult.code, 0, interruptedResult.stderr);
+  assert.deepEqual([lastJsonLine(interruptedResult).endReason, lastJsonLine(interruptedResult).exitCode], ['interrupted', 128 + 2]);
+  assert.deepEqual(liveGroupMembers(interruptedPgid), []);
+
+  // A group that ignores SIGINT and SIGTERM is killed after the 5 s grace period.
+  const stubbornDb = newDbPath();
+  const stubborn = startCli(['run', '--every', '200ms', '--db', stubbornDb, '--json', '--', 'sh', '-c', 'trap "" INT TERM; sleep 35 & sleep 36; wait']);
+  await until('the shell and both sleeps sampled', () => count(stubbornDb, 'SELECT count(*) AS n FROM processes') >= 3);
+  const [{ target_pid: stubbornPgid }] = query<{ target_pid: number }>(stubbornDb, 'SELECT target_pid FROM sessions');
+  const signalledAt = Date.now();
+  stubborn.child.kill('SIGTERM');
+  const stubbornResult = await stubborn.done;
+  assert.equal(stubbornResult.code, 0, stubbornResult.stderr);
+  assert.deepEqual([lastJsonLine(stubbornResult).endReason, lastJsonLine(stubbornResult).exitCode], ['signal', 128 + 9]);
+  assert.ok(Date.now() - signalledAt >= 4500, 'the grace period was given');
+  assert.deepEqual(liveGroupMembers(stubbornPgid), []);
 });
 
 const kthreadd = (() => {

@@ -109,4 +109,6 @@ export interface Collector {
   memoryLimit(pid: number): MemoryLimit | undefined;
   /** Every live (not zombie) user process visible to this user, kernel threads left out. */
   processes(): ProcessInfo[];
+  /** The live (not zombie) processes of a process group. */
+  groupMembers(pgid: number): number[];
 }

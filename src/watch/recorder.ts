@@ -33,8 +33,11 @@ export interface WatchSpec {
 export interface StartedChild {
   /** Resolves with the exit code (128 + signal number when killed by a signal) once the child has exited. */
   exited: Promise<number>;
-  /** Ends the child (when the watch ends first) and resolves with its exit code. */
-  terminate(): Promise<number>;
+  /**
+   * Ends the child and everything it started (when the watch ends first), `signal` first (default SIGTERM), and
+   * resolves with its exit code.
+   */
+  terminate(signal?: NodeJS.Signals): Promise<number>;
 }
 
 export interface TickStatus {
@@ -307,8 +310,11 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   const end = await ended;
   ticker.stop();
   durationTimer?.clear();
-  // `run` owns its child: a watch that ends first (duration, signal) ends the child too, and records how it exited.
-  const exitCode = spec.child ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate()) : null;
+  // `run` owns its child: a watch that ends first (duration, signal) ends the child and what it started too, and
+  // records how it exited. Ctrl-C is passed on as what the terminal would have sent it.
+  const exitCode = spec.child
+    ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate(end.reason === 'interrupted' ? 'SIGINT' : 'SIGTERM'))
+    : null;
   writer?.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });
   return { session: writer?.id ?? null, samples: seq, endReason: end.reason, exitCode, skippedTicks, restarts, error: end.error };
 }

@@ -455,6 +455,19 @@ function listProcesses(): ProcessInfo[] {
   return list;
 }
 
+/** The live (not zombie) processes of a process group: what is left of the tree a `run` command started. */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = readProc(`/proc/${entry}/stat`);
+    if (typeof text !== 'string') continue;
+    const stat = parseStat(text);
+    if (stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
 export const linuxCollector: Collector = {
   snapshot: (pid, options) => new LinuxProbe(pid).sample(options),
   open: (pid) => new LinuxProbe(pid),
@@ -462,4 +475,5 @@ export const linuxCollector: Collector = {
   startTimeOf,
   memoryLimit,
   processes: listProcesses,
+  groupMembers,
 };

@@ -170,6 +170,32 @@ test("run ends its command's whole process group: on --duration, on Ctrl-C, and 
   assert.deepEqual(liveGroupMembers(stubbornPgid), []);
 });
 
+test('a command that exits before the first sample still gets a session, ended by target-exited, with its exit code', async () => {
+  const db = newDbPath();
+  // Before the fix: exit 2, "process N has exited (a zombie its parent has not reaped)", and no session.
+  const quick = await runCli(['run', '--db', db, '--json', '--', 'true']);
+  assert.equal(quick.code, 0, quick.stderr);
+  const json = lastJsonLine(quick);
+  assert.deepEqual([json.endReason, json.exitCode], ['target-exited', 0]);
+  // It is gone (a zombie) by the first read, so 0 samples; a slow start could let one sample in.
+  assert.ok(json.samples <= 1, `samples ${json.samples}`);
+  assert.match(quick.stderr, new RegExp(`^session ${json.session}: ${json.samples} samples?, ended by target-exited \\(target exit code 0\\)`, 'm'));
+
+  const seven = await runCli(['run', '--db', db, '--', 'sh', '-c', 'exit 7']);
+  assert.equal(seven.code, 0, seven.stderr);
+  assert.match(seven.stdout, /^session 2: [01] samples?, ended by target-exited \(target exit code 7\)/);
+  const sessions = query<{ id: number; end_reason: string; exit_code: number; target_start_time: string; samples: number }>(db,
+    'SELECT id, end_reason, exit_code, target_start_time, (SELECT count(*) FROM samples s WHERE s.session_id = sessions.id) AS samples FROM sessions ORDER BY id');
+  assert.deepEqual(sessions.map((s) => [s.end_reason, s.exit_code]), [['target-exited', 0], ['target-exited', 7]]);
+  for (const s of sessions) assert.ok(Number.isFinite(Date.parse(s.target_start_time)), s.target_start_time);
+  assert.equal(sessions[0].samples, json.samples, 'the reported count is the stored one');
+  // Readers take a session of no samples.
+  for (const args of [['sessions'], ['show', '2'], ['analyze', '2']]) {
+    const reader = await runCli([...args, '--db', db]);
+    assert.equal(reader.code, 0, `${args.join(' ')}: ${reader.stderr}`);
+  }
+});
+
 const kthreadd = (() => {
   try {
     return /^2 \(kthreadd\) /.test(readFileSync('/proc/2/stat', 'utf8'));

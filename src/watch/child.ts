@@ -30,6 +30,9 @@ export async function startChild(argv: string[], output: ChildOutput = 'inherit'
   // `detached`: a new session and process group, led by the command (its pid is the group's id). The terminal's
   // Ctrl-C then reaches leakwatch only, which forwards the stop to the whole group (see terminate).
   const child = spawn(file, args, { stdio: output === 'stderr' ? ['inherit', 2, 'inherit'] : ['inherit', output, output], detached: true });
+  // Read before the event loop turns: Node has not reaped the command yet, even one that has already exited
+  // (`run -- true`), so its start time is still there for the session.
+  const startTime = child.pid === undefined ? undefined : collector.startTimeOf(child.pid);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error: NodeJS.ErrnoException) =>
@@ -78,5 +81,5 @@ export async function startChild(argv: string[], output: ChildOutput = 'inherit'
     for (const killDeadline = performance.now() + KILL_WAIT_MS; !gone() && performance.now() < killDeadline; ) await sleep(POLL_MS);
     return code;
   };
-  return { pid: child.pid!, exited, terminate };
+  return { pid: child.pid!, startTime, exited, terminate };
 }

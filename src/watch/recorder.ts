@@ -31,6 +31,8 @@ export interface WatchSpec {
 }
 
 export interface StartedChild {
+  /** Its start time (as in Snapshot.startTime), read as it started: known even when it exits before the first sample. */
+  startTime: string | undefined;
   /** Resolves with the exit code (128 + signal number when killed by a signal) once the child has exited. */
   exited: Promise<number>;
   /**
@@ -104,6 +106,22 @@ function sumTypes(snapshots: Snapshot[]): Snapshot['types'] {
   return total;
 }
 
+// How long a command that looked gone at its first sample may take to be reaped.
+const REAP_WAIT_MS = 2000;
+
+/** The child's exit code once it has exited, or undefined when it is still running after REAP_WAIT_MS. */
+async function exitedSoon(child: StartedChild): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), REAP_WAIT_MS);
+  });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function recordSession(collector: Collector, db: Db, spec: WatchSpec, hooks: WatchHooks = {}): Promise<WatchResult> {
   const host = hostname();
   const ownStartTime = collector.startTimeOf(process.pid);
@@ -145,13 +163,8 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       targets.add(pid);
     }
   };
-  // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
-  discover(!spec.follow);
-  // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
-  if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
-
   let writer: SessionWriter | undefined;
-  const startSession = (first: Snapshot): SessionWriter => {
+  const startSession = (first: Pick<Snapshot, 'pid' | 'startTime' | 'command'>): SessionWriter => {
     const limit = collector.memoryLimit(first.pid);
     const created = SessionWriter.create(db, {
       label: spec.label,
@@ -173,6 +186,23 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     hooks.onStart?.({ session: created.id, pid: first.pid, command: spec.command ?? first.command });
     return created;
   };
+
+  // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
+  try {
+    discover(!spec.follow);
+  } catch (error) {
+    // The command `run` started has ended before its first sample (`run -- true`): a session of no samples still
+    // keeps its exit code. It is leakwatch's own child: reaped within a turn of the event loop, its start time read
+    // before that. Should it still run after all, the error stands.
+    const exitCode = spec.child && error instanceof ProcessGoneError ? await exitedSoon(spec.child) : undefined;
+    if (exitCode === undefined || !spec.child || spec.targets.kind !== 'pid') throw error;
+    const { pid } = spec.targets;
+    writer = startSession({ pid, startTime: spec.child.startTime ?? collector.startTimeOf(pid) ?? new Date(startedAt).toISOString(), command: spec.command ?? '' });
+    writer.end('target-exited', { endedAt: Date.now(), exitCode });
+    return { session: writer.id, samples: 0, endReason: 'target-exited', exitCode, skippedTicks: 0, restarts: 0 };
+  }
+  // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
+  if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
 
   let seq = 0;
   let skippedTicks = 0;

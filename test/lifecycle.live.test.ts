@@ -196,6 +196,30 @@ test('a command that exits before the first sample still gets a session, ended b
   }
 });
 
+test("an exec() of the target is said once, its process row takes the new command, and sampling goes on", async () => {
+  const db = newDbPath();
+  // The shell waits for a line on its stdin (leakwatch's, passed through), then becomes `sleep 30` under its pid.
+  const running = startCli(['run', '--no-children', '--every', '100ms', '--db', db, '--json', '--', 'sh', '-c', 'read line; exec sleep 30']);
+  const samples = () => count(db, 'SELECT count(*) AS n FROM samples');
+  await until('3 samples of the shell', () => samples() >= 3);
+  running.child.stdin!.write('go\n');
+  await until('the exec is said', () => running.output.stderr.includes("exec'd"));
+  const atExec = samples();
+  await until('3 samples of the new program', () => samples() >= atExec + 3);
+  running.child.kill('SIGTERM');
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  const [session] = query<{ target_pid: number; command: string }>(db, 'SELECT target_pid, command FROM sessions');
+  assert.deepEqual(result.stderr.split('\n').filter((line) => line.includes("exec'd")), [`leakwatch: pid ${session.target_pid} exec'd sleep 30`]);
+  assert.equal(session.command, 'sh -c read line; exec sleep 30', 'the session keeps the command run started');
+  const processes = query<{ id: number; pid: number; command: string }>(db, 'SELECT id, pid, command FROM processes');
+  assert.deepEqual(processes.map((p) => [p.pid, p.command]), [[session.target_pid, 'sleep 30']]);
+  // The new program's memory, not zeros: the samples after the exec have an image and a stack.
+  const last = query<{ image: number; stack: number }>(db, 'SELECT image_committed AS image, stack_committed AS stack FROM samples ORDER BY seq DESC LIMIT 3');
+  for (const row of last) assert.ok(row.image > 0 && row.stack > 0, JSON.stringify(row));
+  assert.equal(lastJsonLine(result).samples, samples());
+});
+
 const kthreadd = (() => {
   try {
     return /^2 \(kthreadd\) /.test(readFileSync('/proc/2/stat', 'utf8'));

@@ -15,6 +15,8 @@ export interface ProcessSample {
   /** Whether this sample read working-set numbers (smaps) or only the map listing. */
   withUsage: boolean;
   parentPid: number | undefined;
+  /** The process exec()d another program since its last sample: its row takes the new command. */
+  execd?: boolean;
 }
 
 export interface Tick {
@@ -109,7 +111,7 @@ export class SessionWriter {
         } else {
           state.deltaRowsSinceFull += deltas.length;
         }
-        tx.update(processes).set({ lastSeq: tick.seq }).where(eq(processes.id, state.id)).run();
+        tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: snapshot.command }) }).where(eq(processes.id, state.id)).run();
       }
     });
   }

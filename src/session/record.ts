@@ -90,7 +90,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
       },
       onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
       // A warning about what the numbers mean, not progress: --quiet does not hide it.
-      onNotice: (text) => writeStderr(`leakwatch: ${text}\n`),
+      onNotice: (text) => writeStderr(`leakwatch: ${printable(text)}\n`),
       onStart: (start) => {
         session = start.session;
         say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +

@@ -249,10 +249,14 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     if (first) return { snapshot: first, withUsage: true, parentPid: parents.get(pid) };
     const at = now();
     const usage = budget.allows(pid, at);
+    const execsBefore = probe.execs;
     try {
       const snapshot = probe.sample({ usage });
       if (usage) budget.record(pid, at, now() - at);
-      return { snapshot, withUsage: usage, parentPid: parents.get(pid) };
+      // Same process, another program: its row takes the new command, and the watch goes on with it.
+      const execd = probe.execs > execsBefore;
+      if (execd) hooks.onNotice?.(`pid ${pid} exec'd ${snapshot.command.slice(0, 80)}`);
+      return { snapshot, withUsage: usage, parentPid: parents.get(pid), execd };
     } catch (error) {
       if (!(error instanceof LeakwatchError)) throw error;
       // A target that exited ends its life; one that cannot be read any more ends the watch (its fate is unknown).

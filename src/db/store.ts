@@ -114,6 +114,11 @@ export class SessionWriter {
         tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: snapshot.command }) }).where(eq(processes.id, state.id)).run();
       }
     });
+    // A process not in this tick has gone (or left the watched tree): what is kept for it (its last region list) is
+    // dropped, or a fork storm grows leakwatch by every process it ever saw. Should it come back, its row is found
+    // again and a full region list restarts its deltas.
+    const sampled = new Set(tick.samples.map(({ snapshot }) => `${snapshot.pid}@${snapshot.startTime}`));
+    for (const key of this.processes.keys()) if (!sampled.has(key)) this.processes.delete(key);
   }
 
   private processState(tx: Db, { snapshot, parentPid }: ProcessSample, seq: number): ProcessState {
@@ -123,6 +128,7 @@ export class SessionWriter {
       const { id } = tx
         .insert(processes)
         .values({ sessionId: this.id, pid: snapshot.pid, startTime: snapshot.startTime, parentPid, command: snapshot.command, firstSeq: seq, lastSeq: seq })
+        .onConflictDoUpdate({ target: [processes.sessionId, processes.pid, processes.startTime], set: { lastSeq: seq } })
         .returning({ id: processes.id })
         .get();
       state = { id, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 };

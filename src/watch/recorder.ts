@@ -304,7 +304,11 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
         }
       }
       const pids = currentPids();
-      for (const pid of probes.keys()) if (!pids.includes(pid)) probes.delete(pid);
+      // What is kept per process is dropped once it has left the tree: a fork storm must not grow leakwatch.
+      const inTree = new Set(pids);
+      for (const pid of probes.keys()) if (!inTree.has(pid)) probes.delete(pid);
+      for (const pid of parents.keys()) if (!inTree.has(pid)) parents.delete(pid);
+      budget.keepOnly(inTree);
       const samples = pids.map(sampleProcess).filter((s): s is ProcessSample => s !== undefined);
       if (samples.length === 0 || targets.size === 0) {
         if (!spec.follow) return stop(lastGone === 'pid-reused' && spec.targets.kind === 'pid' ? 'pid-reused' : 'target-exited');
@@ -313,13 +317,16 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
           return;
         }
       }
+      const sampled = new Set<string>();
       for (const { snapshot } of samples) {
         const key = `${snapshot.pid}@${snapshot.startTime}`;
+        sampled.add(key);
         if (snapshot.heapChunks === 'refused' && !refusalsSaid.has(key)) {
           refusalsSaid.add(key);
           hooks.onNotice?.(`large mallocs of pid ${snapshot.pid} are counted in Private: reading /proc/${snapshot.pid}/mem was refused`);
         }
       }
+      for (const key of refusalsSaid) if (!sampled.has(key)) refusalsSaid.delete(key);
       writer ??= startSession(samples[0].snapshot);
       writer.recordTick({ seq, takenAt, elapsedMs, samples });
       const totals = sumTypes(samples.map((s) => s.snapshot));

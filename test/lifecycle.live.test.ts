@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -77,6 +77,27 @@ function liveGroupMembers(pgid: number): string[] {
     if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(`${entry} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
   }
   return members;
+}
+
+/** The TCP ports a process listens on: its socket inodes matched against /proc/PID/net/tcp{,6} in state LISTEN. */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith('socket:[')) inodes.add(link.slice('socket:['.length, -1));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === '0A' && inodes.has(fields[9])) ports.push(Number.parseInt(fields[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }
 
 const rssBytes = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
@@ -251,6 +272,32 @@ test("--children on a fork storm: leakwatch's own memory stays flat while thousa
   console.log(`leakwatch RSS ${(before.rss / MiB).toFixed(1)} MiB at ${before.seen} processes seen, ${(afterRss / MiB).toFixed(1)} MiB at ${seenAfter}: ${(growth / MiB).toFixed(1)} MiB`);
   // Under ~5 KB a process: runs with the fix measured -1.4 to +5.6 MiB, before it +138 MiB.
   assert.ok(growth < 16 * MiB, `leakwatch grew ${(growth / MiB).toFixed(1)} MiB over ${seenAfter - before.seen} processes`);
+});
+
+test('SIGUSR1 opens no inspector inside a watch; SIGQUIT closes the session like SIGTERM', async () => {
+  const target = await startAllocTarget();
+  try {
+    const db = newDbPath();
+    const watching = startCli(['watch', String(target.pid), '--every', '100ms', '--db', db, '--json']);
+    const samples = () => count(db, 'SELECT count(*) AS n FROM samples');
+    await until('2 samples', () => samples() >= 2);
+    watching.child.kill('SIGUSR1');
+    const atSignal = samples();
+    await until('5 more samples', () => samples() >= atSignal + 5);
+    // Node's inspector says "Debugger listening on ws://127.0.0.1:9229/…" and holds a listening TCP socket.
+    assert.doesNotMatch(watching.output.stderr, /Debugger listening/);
+    assert.deepEqual(listeningPorts(watching.child.pid!), [], 'no port is listened on');
+
+    watching.child.kill('SIGQUIT');
+    const result = await watching.done;
+    assert.equal(result.code, 0, result.stderr);
+    const json = lastJsonLine(result);
+    assert.equal(json.endReason, 'signal');
+    assert.deepEqual(query(db, 'SELECT end_reason FROM sessions'), [{ end_reason: 'signal' }]);
+    assert.equal(samples(), json.samples, 'every sample reported is stored');
+  } finally {
+    await target.stop();
+  }
 });
 
 const kthreadd = (() => {

@@ -74,6 +74,8 @@ export interface SnapshotOptions {
 /** A process being watched: keeps what one sample learns that helps the next (e.g. VmFlags from the last smaps). */
 export interface ProcessProbe {
   readonly pid: number;
+  /** How often the process has exec()d a program since the probe's first sample: same pid, new memory and command. */
+  readonly execs: number;
   /** Throws ProcessGoneError when the process exited or its pid now belongs to another process. */
   sample(options: SnapshotOptions): Snapshot;
 }
@@ -109,4 +111,6 @@ export interface Collector {
   memoryLimit(pid: number): MemoryLimit | undefined;
   /** Every live (not zombie) user process visible to this user, kernel threads left out. */
   processes(): ProcessInfo[];
+  /** The live (not zombie) processes of a process group. */
+  groupMembers(pgid: number): number[];
 }

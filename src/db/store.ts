@@ -15,6 +15,8 @@ export interface ProcessSample {
   /** Whether this sample read working-set numbers (smaps) or only the map listing. */
   withUsage: boolean;
   parentPid: number | undefined;
+  /** The process exec()d another program since its last sample: its row takes the new command. */
+  execd?: boolean;
 }
 
 export interface Tick {
@@ -109,9 +111,14 @@ export class SessionWriter {
         } else {
           state.deltaRowsSinceFull += deltas.length;
         }
-        tx.update(processes).set({ lastSeq: tick.seq }).where(eq(processes.id, state.id)).run();
+        tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: snapshot.command }) }).where(eq(processes.id, state.id)).run();
       }
     });
+    // A process not in this tick has gone (or left the watched tree): what is kept for it (its last region list) is
+    // dropped, or a fork storm grows leakwatch by every process it ever saw. Should it come back, its row is found
+    // again and a full region list restarts its deltas.
+    const sampled = new Set(tick.samples.map(({ snapshot }) => `${snapshot.pid}@${snapshot.startTime}`));
+    for (const key of this.processes.keys()) if (!sampled.has(key)) this.processes.delete(key);
   }
 
   private processState(tx: Db, { snapshot, parentPid }: ProcessSample, seq: number): ProcessState {
@@ -121,6 +128,7 @@ export class SessionWriter {
       const { id } = tx
         .insert(processes)
         .values({ sessionId: this.id, pid: snapshot.pid, startTime: snapshot.startTime, parentPid, command: snapshot.command, firstSeq: seq, lastSeq: seq })
+        .onConflictDoUpdate({ target: [processes.sessionId, processes.pid, processes.startTime], set: { lastSeq: seq } })
         .returning({ id: processes.id })
         .get();
       state = { id, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 };

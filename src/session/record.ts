@@ -45,6 +45,14 @@ function warnWhenTooShortToJudge(durationMs: number | undefined, schedule: Sched
     + `it needs at least ${formatDuration(enough)} (${JUDGING_NEEDS}). The samples are recorded anyway.\n`);
 }
 
+/**
+ * SIGUSR1 would open Node's inspector (a debugger port on 127.0.0.1:9229) inside a recording: a listener takes the
+ * signal from it. Kept until leakwatch exits: removing it would leave the signal's default, which ends the process.
+ */
+function ignoreInspectorSignal(): void {
+  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
+}
+
 export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' | 'child'>;
 
 /**
@@ -69,6 +77,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     if (!options.quiet) writeStderr(`${printable(line)}\n`); // paths, patterns and commands are the user's or the target's
   };
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
+  ignoreInspectorSignal();
   let result: WatchResult;
   let spec: Target | undefined;
   let session: number | null = null;
@@ -87,6 +96,8 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         on('SIGINT', 'interrupted');
         on('SIGTERM', 'signal');
         on('SIGHUP', 'signal');
+        // Its default would end leakwatch at once (exit 131, the session left running): closed like SIGTERM.
+        on('SIGQUIT', 'signal');
       },
       onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
       // A warning about what the numbers mean, not progress: --quiet does not hide it.

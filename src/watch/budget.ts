@@ -22,4 +22,9 @@ export class SmapsBudget {
   forget(pid: number): void {
     this.last.delete(pid);
   }
+
+  /** Forgets every process but these (the ones still watched). */
+  keepOnly(pids: ReadonlySet<number>): void {
+    for (const pid of this.last.keys()) if (!pids.has(pid)) this.last.delete(pid);
+  }
 }

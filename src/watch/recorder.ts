@@ -12,6 +12,7 @@ import { SmapsBudget } from './budget.js';
 import { OnlineAnalysis } from './online.js';
 import { type Schedule, startTicker } from './schedule.js';
 import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
+import { setLongTimeout } from './timer.js';
 import type { MemoryType } from '../vocabulary.js';
 
 export interface WatchSpec {
@@ -30,10 +31,15 @@ export interface WatchSpec {
 }
 
 export interface StartedChild {
+  /** Its start time (as in Snapshot.startTime), read as it started: known even when it exits before the first sample. */
+  startTime: string | undefined;
   /** Resolves with the exit code (128 + signal number when killed by a signal) once the child has exited. */
   exited: Promise<number>;
-  /** Ends the child (when the watch ends first) and resolves with its exit code. */
-  terminate(): Promise<number>;
+  /**
+   * Ends the child and everything it started (when the watch ends first), `signal` first (default SIGTERM), and
+   * resolves with its exit code.
+   */
+  terminate(signal?: NodeJS.Signals): Promise<number>;
 }
 
 export interface TickStatus {
@@ -100,6 +106,22 @@ function sumTypes(snapshots: Snapshot[]): Snapshot['types'] {
   return total;
 }
 
+// How long a command that looked gone at its first sample may take to be reaped.
+const REAP_WAIT_MS = 2000;
+
+/** The child's exit code once it has exited, or undefined when it is still running after REAP_WAIT_MS. */
+async function exitedSoon(child: StartedChild): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), REAP_WAIT_MS);
+  });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function recordSession(collector: Collector, db: Db, spec: WatchSpec, hooks: WatchHooks = {}): Promise<WatchResult> {
   const host = hostname();
   const ownStartTime = collector.startTimeOf(process.pid);
@@ -141,13 +163,8 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       targets.add(pid);
     }
   };
-  // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
-  discover(!spec.follow);
-  // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
-  if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
-
   let writer: SessionWriter | undefined;
-  const startSession = (first: Snapshot): SessionWriter => {
+  const startSession = (first: Pick<Snapshot, 'pid' | 'startTime' | 'command'>): SessionWriter => {
     const limit = collector.memoryLimit(first.pid);
     const created = SessionWriter.create(db, {
       label: spec.label,
@@ -169,6 +186,23 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     hooks.onStart?.({ session: created.id, pid: first.pid, command: spec.command ?? first.command });
     return created;
   };
+
+  // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
+  try {
+    discover(!spec.follow);
+  } catch (error) {
+    // The command `run` started has ended before its first sample (`run -- true`): a session of no samples still
+    // keeps its exit code. It is leakwatch's own child: reaped within a turn of the event loop, its start time read
+    // before that. Should it still run after all, the error stands.
+    const exitCode = spec.child && error instanceof ProcessGoneError ? await exitedSoon(spec.child) : undefined;
+    if (exitCode === undefined || !spec.child || spec.targets.kind !== 'pid') throw error;
+    const { pid } = spec.targets;
+    writer = startSession({ pid, startTime: spec.child.startTime ?? collector.startTimeOf(pid) ?? new Date(startedAt).toISOString(), command: spec.command ?? '' });
+    writer.end('target-exited', { endedAt: Date.now(), exitCode });
+    return { session: writer.id, samples: 0, endReason: 'target-exited', exitCode, skippedTicks: 0, restarts: 0 };
+  }
+  // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
+  if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
 
   let seq = 0;
   let skippedTicks = 0;
@@ -215,10 +249,14 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     if (first) return { snapshot: first, withUsage: true, parentPid: parents.get(pid) };
     const at = now();
     const usage = budget.allows(pid, at);
+    const execsBefore = probe.execs;
     try {
       const snapshot = probe.sample({ usage });
       if (usage) budget.record(pid, at, now() - at);
-      return { snapshot, withUsage: usage, parentPid: parents.get(pid) };
+      // Same process, another program: its row takes the new command, and the watch goes on with it.
+      const execd = probe.execs > execsBefore;
+      if (execd) hooks.onNotice?.(`pid ${pid} exec'd ${snapshot.command.slice(0, 80)}`);
+      return { snapshot, withUsage: usage, parentPid: parents.get(pid), execd };
     } catch (error) {
       if (!(error instanceof LeakwatchError)) throw error;
       // A target that exited ends its life; one that cannot be read any more ends the watch (its fate is unknown).
@@ -266,7 +304,11 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
         }
       }
       const pids = currentPids();
-      for (const pid of probes.keys()) if (!pids.includes(pid)) probes.delete(pid);
+      // What is kept per process is dropped once it has left the tree: a fork storm must not grow leakwatch.
+      const inTree = new Set(pids);
+      for (const pid of probes.keys()) if (!inTree.has(pid)) probes.delete(pid);
+      for (const pid of parents.keys()) if (!inTree.has(pid)) parents.delete(pid);
+      budget.keepOnly(inTree);
       const samples = pids.map(sampleProcess).filter((s): s is ProcessSample => s !== undefined);
       if (samples.length === 0 || targets.size === 0) {
         if (!spec.follow) return stop(lastGone === 'pid-reused' && spec.targets.kind === 'pid' ? 'pid-reused' : 'target-exited');
@@ -275,13 +317,16 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
           return;
         }
       }
+      const sampled = new Set<string>();
       for (const { snapshot } of samples) {
         const key = `${snapshot.pid}@${snapshot.startTime}`;
+        sampled.add(key);
         if (snapshot.heapChunks === 'refused' && !refusalsSaid.has(key)) {
           refusalsSaid.add(key);
           hooks.onNotice?.(`large mallocs of pid ${snapshot.pid} are counted in Private: reading /proc/${snapshot.pid}/mem was refused`);
         }
       }
+      for (const key of refusalsSaid) if (!sampled.has(key)) refusalsSaid.delete(key);
       writer ??= startSession(samples[0].snapshot);
       writer.recordTick({ seq, takenAt, elapsedMs, samples });
       const totals = sumTypes(samples.map((s) => s.snapshot));
@@ -300,13 +345,17 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   hooks.onReady?.((reason) => stop(reason));
   if (targets.size === 0) hooks.onWaiting?.();
   spec.child?.exited.then(() => stop('target-exited'));
-  const durationTimer = spec.durationMs === undefined ? undefined : setTimeout(() => stop('duration'), spec.durationMs);
+  // A duration may be longer than a Node timer can wait (--duration 30d).
+  const durationTimer = spec.durationMs === undefined ? undefined : setLongTimeout(() => stop('duration'), spec.durationMs);
   const ticker = startTicker(spec.schedule, tick, (count) => (skippedTicks += count));
   const end = await ended;
   ticker.stop();
-  clearTimeout(durationTimer);
-  // `run` owns its child: a watch that ends first (duration, signal) ends the child too, and records how it exited.
-  const exitCode = spec.child ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate()) : null;
+  durationTimer?.clear();
+  // `run` owns its child: a watch that ends first (duration, signal) ends the child and what it started too, and
+  // records how it exited. Ctrl-C is passed on as what the terminal would have sent it.
+  const exitCode = spec.child
+    ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate(end.reason === 'interrupted' ? 'SIGINT' : 'SIGTERM'))
+    : null;
   writer?.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });
   return { session: writer?.id ?? null, samples: seq, endReason: end.reason, exitCode, skippedTicks, restarts, error: end.error };
 }

@@ -1,6 +1,7 @@
 /** When to sample: a fixed interval (`--every 1s`) or a cron expression with seconds (`--cron "0,30 * * * * *"`). */
 import cron from 'node-cron';
 import { LeakwatchError } from '../errors.js';
+import { type LongTimer, setLongTimeout } from './timer.js';
 
 export type Schedule = { kind: 'every'; ms: number } | { kind: 'cron'; expression: string };
 
@@ -28,14 +29,15 @@ export function startTicker(schedule: Schedule, tick: () => void, onSkipped: (co
   }
   const start = performance.now();
   let slot = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   const run = () => {
     tick();
     const next = Math.floor((performance.now() - start) / schedule.ms) + 1;
     if (next > slot + 1) onSkipped(next - slot - 1);
     slot = next;
-    timer = setTimeout(run, Math.max(0, start + slot * schedule.ms - performance.now()));
+    // An interval may be longer than a Node timer can wait (--every 25d).
+    timer = setLongTimeout(run, Math.max(0, start + slot * schedule.ms - performance.now()));
   };
   run();
-  return { stop: () => clearTimeout(timer) };
+  return { stop: () => timer?.clear() };
 }

@@ -50,7 +50,7 @@ export function repoRoot(): string {
  * os.tmpdir() (only when the binary is missing or older than the source) and
  * returns the binary's path.
  */
-export function buildCTarget(name: 'alloc' | 'leaker'): string {
+export function buildCTarget(name: 'alloc' | 'leaker' | 'forkstorm'): string {
   return buildC(name, name, ['-Wall', '-Wextra', '-O0', '-pthread'], ['-lrt']);
 }
 

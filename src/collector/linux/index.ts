@@ -26,6 +26,7 @@ import {
   parseStat,
   parseStatus,
   parseSyscallStackPointer,
+  PF_KTHREAD,
   statusBytes,
   type Mapping,
 } from './procfs.js';
@@ -136,7 +137,7 @@ function startTimeFromTicks(startTicks: number): string {
   return new Date((bootTime() + startTicks / CLOCK_TICKS_PER_SECOND) * 1000).toISOString();
 }
 
-/** Reads and checks /proc/PID/stat: the process must exist and not be a zombie. */
+/** Reads and checks /proc/PID/stat: the process must exist, not be a zombie, and not be a kernel thread. */
 function readLiveStat(pid: number) {
   const statText = readProc(`/proc/${pid}/stat`);
   if (typeof statText !== 'string') {
@@ -146,6 +147,8 @@ function readLiveStat(pid: number) {
   if (stat.state === 'Z' || stat.state === 'X') {
     throw new ProcessGoneError(`process ${pid} has exited (a zombie its parent has not reaped)`, 'exited');
   }
+  // Its maps are empty, which would otherwise read as a process that exited during the read.
+  if (stat.flags & PF_KTHREAD) throw new LeakwatchError(`pid ${pid} is a kernel thread (${stat.comm}): it has no user memory to watch`);
   return stat;
 }
 
@@ -336,27 +339,51 @@ class ChunkFinder {
   }
 }
 
+// How often a sample is read again when the process exec()s during the read.
+const EXEC_RACE_RETRIES = 2;
+
 class LinuxProbe implements ProcessProbe {
   /** The start time seen first: a later sample with another one is a different process under the same pid. */
   private startTicks: number | undefined;
+  /** The program's code and stack addresses at the last sample (ProcStat.layout): another layout is an exec. */
+  private layout: string | undefined;
+  execs = 0;
   /** VmFlags per mapping start from the last smaps read, so maps-only samples classify V8 and arenas alike. */
   private flagsByStart = new Map<string, Set<string>>();
   /** The Java heap's reservation never moves: keep it when a resize races the perfdata read. */
   private javaHeap: ManagedRange | undefined;
-  private readonly images: ImageBounds;
-  private readonly chunks: ChunkFinder;
+  private images: ImageBounds;
+  private chunks: ChunkFinder;
 
   constructor(readonly pid: number) {
     this.images = new ImageBounds(pid);
     this.chunks = new ChunkFinder(pid);
   }
 
-  sample({ usage }: SnapshotOptions): Snapshot {
+  sample(options: SnapshotOptions): Snapshot {
+    for (let attempt = 0; ; attempt++) {
+      const snapshot = this.read(options, attempt < EXEC_RACE_RETRIES);
+      if (snapshot) return snapshot;
+    }
+  }
+
+  /** After an exec: what the old program's memory taught (flags, heaps, images, chunk headers) is wrong now. */
+  private forgetProgram(): void {
+    this.flagsByStart = new Map();
+    this.javaHeap = undefined;
+    this.images = new ImageBounds(this.pid);
+    this.chunks = new ChunkFinder(this.pid);
+  }
+
+  /** One sample; undefined when the process exec()d during the read and `again` allows reading it once more. */
+  private read({ usage }: SnapshotOptions, again: boolean): Snapshot | undefined {
     const pid = this.pid;
     const stat = readLiveStat(pid);
     if (this.startTicks !== undefined && stat.startTicks !== this.startTicks) {
       throw new ProcessGoneError(`pid ${pid} now belongs to another process (${stat.comm})`, 'pid-reused');
     }
+    const execd = this.layout !== undefined && stat.layout !== undefined && stat.layout !== this.layout;
+    if (execd) this.forgetProgram();
     const takenAt = new Date().toISOString();
     const file = usage ? 'smaps' : 'maps';
     const mapsText = readProc(`/proc/${pid}/${file}`);
@@ -383,11 +410,19 @@ class LinuxProbe implements ProcessProbe {
     this.chunks.finish(mappings);
 
     // Same pid, same start time: still the process we began with (pids are reused).
-    const after = readProc(`/proc/${pid}/stat`);
-    if (typeof after !== 'string' || parseStat(after).startTicks !== stat.startTicks || typeof statusText !== 'string') {
+    const afterText = readProc(`/proc/${pid}/stat`);
+    const after = typeof afterText === 'string' ? parseStat(afterText) : undefined;
+    if (after === undefined || after.startTicks !== stat.startTicks || typeof statusText !== 'string') {
       throw exitedDuringRead(pid);
     }
+    // An exec during the read: what was read may be of either program.
+    if (after.layout !== stat.layout && again) {
+      this.forgetProgram();
+      return undefined;
+    }
     this.startTicks = stat.startTicks;
+    if (execd) this.execs++;
+    this.layout = stat.layout ?? this.layout;
     const free = freeGaps(mappings, USER_SPACE_LOW, userSpaceHigh(mappings));
     const summary = summarize(regions, statusBytes(parseStatus(statusText), 'VmPTE'), free);
     const args = typeof cmdlineText === 'string' ? parseCmdline(cmdlineText) : [];
@@ -452,6 +487,19 @@ function listProcesses(): ProcessInfo[] {
   return list;
 }
 
+/** The live (not zombie) processes of a process group: what is left of the tree a `run` command started. */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = readProc(`/proc/${entry}/stat`);
+    if (typeof text !== 'string') continue;
+    const stat = parseStat(text);
+    if (stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
 export const linuxCollector: Collector = {
   snapshot: (pid, options) => new LinuxProbe(pid).sample(options),
   open: (pid) => new LinuxProbe(pid),
@@ -459,4 +507,5 @@ export const linuxCollector: Collector = {
   startTimeOf,
   memoryLimit,
   processes: listProcesses,
+  groupMembers,
 };

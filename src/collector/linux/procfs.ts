@@ -172,9 +172,22 @@ export interface ProcStat {
   /** R, S, D, Z (zombie), T, t, X, I … */
   state: string;
   ppid: number;
+  /** Field 5: the process group. */
+  pgrp: number;
+  /** Field 9: the kernel's PF_* flags (PF_KTHREAD marks a kernel thread). */
+  flags: number;
   /** Field 22: start time in clock ticks after boot. */
   startTicks: number;
+  /**
+   * Fields 26-28: where the program's code starts and ends and where its stack begins. exec() sets them, so another
+   * value under the same pid and start time is an exec (of another program, or of the same one at new randomized
+   * addresses). Undefined when the kernel does not show them: a kernel thread, or a process we may not look into.
+   */
+  layout: string | undefined;
 }
+
+/** PF_KTHREAD in /proc/PID/stat's flags: a kernel thread, with no user address space. */
+export const PF_KTHREAD = 0x00200000;
 
 /**
  * Parses /proc/PID/stat. The comm field (2) is in parentheses and may itself contain spaces and ')', so the
@@ -185,10 +198,14 @@ export function parseStat(text: string): ProcStat {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error('unexpected /proc/PID/stat format');
   const rest = text.slice(close + 2).trim().split(/\s+/);
-  // rest[0] is field 3 (state), so field N is rest[N - 3]. A truncated or garbled line must not give NaN times.
-  const [ppid, startTicks] = [rest[4 - 3], rest[22 - 3]].map((field) => (/^\d{1,15}$/.test(field ?? '') ? Number(field) : Number.NaN));
-  if (Number.isNaN(ppid) || Number.isNaN(startTicks)) throw new Error('unexpected /proc/PID/stat format');
-  return { comm: text.slice(open + 1, close), state: rest[0], ppid, startTicks };
+  // rest[0] is field 3 (state), so field N is rest[N - 3]. A truncated or garbled line must not give NaN numbers.
+  const number = (field: number) => (/^\d{1,15}$/.test(rest[field - 3] ?? '') ? Number(rest[field - 3]) : Number.NaN);
+  const [ppid, pgrp, flags, startTicks] = [number(4), number(5), number(9), number(22)];
+  if ([ppid, pgrp, flags, startTicks].some(Number.isNaN)) throw new Error('unexpected /proc/PID/stat format');
+  const [startCode, endCode, startStack] = rest.slice(26 - 3, 28 - 3 + 1);
+  // Without the right to look into the process the kernel writes 1 1 0; a kernel thread has 0 0 0.
+  const hidden = startStack === undefined || (startCode === '1' && endCode === '1') || (startCode === '0' && startStack === '0');
+  return { comm: text.slice(open + 1, close), state: rest[0], ppid, pgrp, flags, startTicks, layout: hidden ? undefined : `${startCode}:${endCode}:${startStack}` };
 }
 
 /** The `btime` line of /proc/stat: boot time in seconds since the epoch. */

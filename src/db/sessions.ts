@@ -70,8 +70,59 @@ export function sessionsToPrune(
     .map(({ id, label, startedAt }) => ({ id, label, startedAt }));
 }
 
-/** Deletes sessions and everything recorded in them (foreign keys cascade), in one transaction. */
-export function deleteSessions(db: Db, ids: number[]): void {
-  const remove = db.$client.prepare('DELETE FROM sessions WHERE id = ?');
-  db.$client.transaction(() => ids.forEach((id) => remove.run(id)))();
+// Each delete transaction aims at this long (the batch size adapts to it), and is followed by a pause at least as
+// long: another writer waiting for the lock (a watch's next tick) gets in between.
+const BATCH_MS = 20;
+const MIN_PAUSE_MS = 10;
+const FIRST_BATCH = 64;
+const MAX_BATCH = 50_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Deletes sessions and everything recorded in them, in small transactions so that a running watch never waits long
+ * for the write lock: first each session's row (readers no longer see it), then its samples with their regions a
+ * batch at a time, its processes last. A delete cut short (kill -9) leaves rows of no session behind, invisible to
+ * every reader; the next prune finishes them (their processes rows mark them).
+ */
+export async function deleteSessions(db: Db, ids: number[]): Promise<void> {
+  const client = db.$client;
+  const dropRow = client.transaction((id: number) => {
+    client.prepare('DELETE FROM session_verdicts WHERE session_id = ?').run(id);
+    client.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  });
+  // With foreign keys on, deleting the row would cascade to every row of the session in one transaction.
+  client.pragma('foreign_keys = OFF');
+  try {
+    for (const id of ids) dropRow.immediate(id);
+  } finally {
+    client.pragma('foreign_keys = ON');
+  }
+  const unfinished = client.prepare('SELECT DISTINCT session_id FROM processes WHERE session_id NOT IN (SELECT id FROM sessions)').pluck().all() as number[];
+  for (const id of unfinished) await deleteRowsOf(db, id);
+}
+
+/** The samples (regions first), then the processes, of a session whose row is gone. */
+async function deleteRowsOf(db: Db, sessionId: number): Promise<void> {
+  const client = db.$client;
+  const pick = client.prepare('SELECT id FROM samples WHERE session_id = ? LIMIT ?').pluck();
+  const deleteRegions = client.prepare('DELETE FROM regions WHERE sample_id IN (SELECT value FROM json_each(?))');
+  const deleteSamples = client.prepare('DELETE FROM samples WHERE id IN (SELECT value FROM json_each(?))');
+  const batch = client.transaction((limit: number) => {
+    const sampleIds = pick.all(sessionId, limit) as number[];
+    if (sampleIds.length === 0) return 0;
+    const list = JSON.stringify(sampleIds);
+    return deleteRegions.run(list).changes + deleteSamples.run(list).changes;
+  });
+  let limit = FIRST_BATCH;
+  for (;;) {
+    const started = performance.now();
+    const rows = batch.immediate(limit);
+    const took = performance.now() - started;
+    if (rows === 0) break;
+    // Samples carry a varying number of region rows: the next batch is sized on how long this one took.
+    limit = Math.max(1, Math.min(MAX_BATCH, limit * 2, Math.round((limit * BATCH_MS) / Math.max(took, 1))));
+    await sleep(Math.max(MIN_PAUSE_MS, took));
+  }
+  client.transaction(() => client.prepare('DELETE FROM processes WHERE session_id = ?').run(sessionId)).immediate();
 }

@@ -1,4 +1,8 @@
-/** Writing sessions: one transaction per tick, so a sample written is a sample kept. */
+/**
+ * Writing sessions: one transaction per tick, so a sample written is a sample kept. A tick is first prepared (its
+ * rows, region deltas included, computed in memory) and then written: a write that fails leaves the prepared tick as
+ * it was, to be written again later (see queue.ts), and the next ticks' deltas still follow on from it.
+ */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
@@ -32,10 +36,32 @@ const FULL_LIST_EVERY_TICKS = 300;
 const REGION_ROWS_PER_INSERT = 1000;
 
 interface ProcessState {
-  id: number;
+  /** The process row's id, once a tick that has it is stored. */
+  id: number | undefined;
   regions: Map<string, StoredRegion>;
   lastFullSeq: number;
   deltaRowsSinceFull: number;
+}
+
+type NewProcess = Pick<typeof processes.$inferInsert, 'pid' | 'startTime' | 'parentPid' | 'command'>;
+
+interface PreparedSample {
+  /** pid@startTime: the process this sample is of. */
+  key: string;
+  process: NewProcess;
+  values: Omit<typeof samples.$inferInsert, 'sessionId' | 'processId'>;
+  regions: Omit<typeof regions.$inferInsert, 'sampleId'>[];
+  execd: boolean;
+}
+
+/** A tick's rows, ready to be written in one transaction. */
+export interface PreparedTick {
+  seq: number;
+  samples: PreparedSample[];
+  /** Verdicts the online analysis reached first at this tick. */
+  verdicts: { type: string; verdict: 'suspected' | 'leak'; at: number }[];
+  /** How many rows it writes (samples and regions): what it costs to keep it in memory. */
+  rows: number;
 }
 
 function storedRegion(r: Snapshot['regions'][number]): StoredRegion {
@@ -66,88 +92,126 @@ export class SessionWriter {
 
   private constructor(
     private readonly db: Db,
-    readonly id: number,
+    private sessionId: number | undefined,
+    /** The session row, until it is stored with the first tick (a deferred writer). */
+    private readonly sessionRow: NewSession | undefined,
     private readonly fullListEvery: number,
   ) {}
 
-  static create(db: Db, session: NewSession, fullListEvery = FULL_LIST_EVERY_TICKS): SessionWriter {
+  /** Stores the session row now. */
+  static create(db: Db, session: NewSession, fullListEvery = FULL_LIST_EVERY_TICKS): SessionWriter & { readonly id: number } {
     const row = db.insert(sessions).values(session).returning({ id: sessions.id }).get();
-    return new SessionWriter(db, row.id, fullListEvery);
+    return new SessionWriter(db, row.id, undefined, fullListEvery) as SessionWriter & { readonly id: number };
+  }
+
+  /** Stores the session row with the first tick written: a watch can start while the database is locked or full. */
+  static deferred(db: Db, session: NewSession, fullListEvery = FULL_LIST_EVERY_TICKS): SessionWriter {
+    return new SessionWriter(db, undefined, session, fullListEvery);
+  }
+
+  /** Stores the session row now if it is not yet: a session that ends before its first tick (`run -- true`). */
+  storeSession(): number {
+    this.sessionId ??= this.db.insert(sessions).values(this.sessionRow!).returning({ id: sessions.id }).get().id;
+    return this.sessionId;
+  }
+
+  /** The session's id; undefined until its row is stored. */
+  get id(): number | undefined {
+    return this.sessionId;
   }
 
   /** Stores one tick of every watched process in a single transaction. */
   recordTick(tick: Tick): void {
-    this.db.transaction((tx) => {
-      for (const sample of tick.samples) {
-        const { snapshot } = sample;
-        const state = this.processState(tx as unknown as Db, sample, tick.seq);
-        const { id: sampleId } = tx
-          .insert(samples)
-          .values({
-            sessionId: this.id,
-            processId: state.id,
-            seq: tick.seq,
-            takenAt: tick.takenAt,
-            elapsedMs: tick.elapsedMs,
-            withUsage: sample.withUsage,
-            ...typeValues(snapshot),
-          })
-          .returning({ id: samples.id })
-          .get();
-        const current = snapshot.regions.map(storedRegion);
-        const deltas = diffRegions(state.regions, current);
-        const rows: (typeof regions.$inferInsert)[] = deltas.map((d) => ({ ...d, sampleId }));
-        const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= this.fullListEvery ||
-          state.deltaRowsSinceFull + deltas.length > current.length;
-        // On a full tick the deltas are stored too: any full list can then be checked against a rebuild.
-        if (full) for (const r of current) rows.push({ ...r, kind: 'full', sampleId });
-        for (let i = 0; i < rows.length; i += REGION_ROWS_PER_INSERT) {
-          tx.insert(regions).values(rows.slice(i, i + REGION_ROWS_PER_INSERT)).run();
-        }
-        state.regions = regionMap(current);
-        if (full) {
-          state.lastFullSeq = tick.seq;
-          state.deltaRowsSinceFull = 0;
-        } else {
-          state.deltaRowsSinceFull += deltas.length;
-        }
-        tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: snapshot.command }) }).where(eq(processes.id, state.id)).run();
+    this.write(this.prepare(tick));
+  }
+
+  /**
+   * A tick's rows: one sample per process, its region deltas since the process's previous prepared tick, and every
+   * so often the full region list. Ticks must be written in the order they are prepared.
+   */
+  prepare(tick: Tick): PreparedTick {
+    let rows = 0;
+    const prepared = tick.samples.map(({ snapshot, parentPid, withUsage, execd }): PreparedSample => {
+      const key = `${snapshot.pid}@${snapshot.startTime}`;
+      let state = this.processes.get(key);
+      if (!state) this.processes.set(key, (state = { id: undefined, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 }));
+      const current = snapshot.regions.map(storedRegion);
+      const deltas = diffRegions(state.regions, current);
+      const regionRows: PreparedSample['regions'] = [...deltas];
+      const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= this.fullListEvery ||
+        state.deltaRowsSinceFull + deltas.length > current.length;
+      // On a full tick the deltas are stored too: any full list can then be checked against a rebuild.
+      if (full) for (const r of current) regionRows.push({ ...r, kind: 'full' });
+      state.regions = regionMap(current);
+      if (full) {
+        state.lastFullSeq = tick.seq;
+        state.deltaRowsSinceFull = 0;
+      } else {
+        state.deltaRowsSinceFull += deltas.length;
       }
+      rows += 1 + regionRows.length;
+      return {
+        key,
+        process: { pid: snapshot.pid, startTime: snapshot.startTime, parentPid, command: snapshot.command },
+        values: { seq: tick.seq, takenAt: tick.takenAt, elapsedMs: tick.elapsedMs, withUsage, ...typeValues(snapshot) },
+        regions: regionRows,
+        execd: execd === true,
+      };
     });
     // A process not in this tick has gone (or left the watched tree): what is kept for it (its last region list) is
     // dropped, or a fork storm grows leakwatch by every process it ever saw. Should it come back, its row is found
-    // again and a full region list restarts its deltas.
-    const sampled = new Set(tick.samples.map(({ snapshot }) => `${snapshot.pid}@${snapshot.startTime}`));
+    // again (an upsert) and a full region list restarts its deltas.
+    const sampled = new Set(prepared.map((sample) => sample.key));
     for (const key of this.processes.keys()) if (!sampled.has(key)) this.processes.delete(key);
+    return { seq: tick.seq, samples: prepared, verdicts: [], rows };
   }
 
-  private processState(tx: Db, { snapshot, parentPid }: ProcessSample, seq: number): ProcessState {
-    const key = `${snapshot.pid}@${snapshot.startTime}`;
-    let state = this.processes.get(key);
-    if (!state) {
-      const { id } = tx
-        .insert(processes)
-        .values({ sessionId: this.id, pid: snapshot.pid, startTime: snapshot.startTime, parentPid, command: snapshot.command, firstSeq: seq, lastSeq: seq })
-        .onConflictDoUpdate({ target: [processes.sessionId, processes.pid, processes.startTime], set: { lastSeq: seq } })
-        .returning({ id: processes.id })
-        .get();
-      state = { id, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 };
-      this.processes.set(key, state);
+  /**
+   * Writes a prepared tick in one transaction, taking the write lock first (BEGIN IMMEDIATE: the lock is waited for
+   * under busy_timeout, never found busy half-way). When it throws, nothing of it is stored and the writer's state
+   * is as before: the same tick can be written again.
+   */
+  write(tick: PreparedTick): void {
+    let sessionId = this.sessionId;
+    const newIds = new Map<string, number>();
+    this.db.transaction((tx) => {
+      sessionId ??= tx.insert(sessions).values(this.sessionRow!).returning({ id: sessions.id }).get().id;
+      for (const sample of tick.samples) {
+        let processId = this.processes.get(sample.key)?.id ?? newIds.get(sample.key);
+        if (processId === undefined) {
+          processId = tx.insert(processes).values({ ...sample.process, sessionId, firstSeq: tick.seq, lastSeq: tick.seq })
+            .onConflictDoUpdate({ target: [processes.sessionId, processes.pid, processes.startTime], set: { lastSeq: tick.seq } })
+            .returning({ id: processes.id }).get().id;
+          newIds.set(sample.key, processId);
+        }
+        const { id: sampleId } = tx.insert(samples).values({ ...sample.values, sessionId, processId }).returning({ id: samples.id }).get();
+        for (let i = 0; i < sample.regions.length; i += REGION_ROWS_PER_INSERT) {
+          tx.insert(regions).values(sample.regions.slice(i, i + REGION_ROWS_PER_INSERT).map((r) => ({ ...r, sampleId }))).run();
+        }
+        tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: sample.process.command }) }).where(eq(processes.id, processId)).run();
+      }
+      for (const v of tick.verdicts) {
+        tx.insert(sessionVerdicts).values({ sessionId, type: v.type, verdict: v.verdict, firstReachedAt: v.at, firstReachedSeq: tick.seq }).onConflictDoNothing().run();
+      }
+    }, { behavior: 'immediate' });
+    // Committed: only now do the new rows' ids count.
+    this.sessionId = sessionId;
+    // A process a later prepared tick no longer has was dropped meanwhile: nothing to remember for it.
+    for (const [key, id] of newIds) {
+      const state = this.processes.get(key);
+      if (state) state.id = id;
     }
-    return state;
   }
 
-  /** Records the first time the online analysis reached a verdict for a type (later calls for it are ignored). */
-  recordVerdict(type: string, verdict: 'suspected' | 'leak', at: number, seq: number): void {
-    this.db.insert(sessionVerdicts).values({ sessionId: this.id, type, verdict, firstReachedAt: at, firstReachedSeq: seq }).onConflictDoNothing().run();
-  }
-
-  end(reason: EndReason, details: { endedAt: number; exitCode?: number | null; error?: string }): void {
+  /** Closes the session; false when its row was never stored (no tick was written). */
+  end(reason: EndReason, details: { endedAt: number; exitCode?: number | null; error?: string }): boolean {
+    if (this.sessionId === undefined) return false;
     this.db
       .update(sessions)
       .set({ endReason: reason, endedAt: details.endedAt, exitCode: details.exitCode ?? null, error: details.error ?? null })
-      .where(eq(sessions.id, this.id))
+      .where(eq(sessions.id, this.sessionId))
       .run();
+    return true;
   }
 }
 

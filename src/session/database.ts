@@ -20,13 +20,16 @@ export async function collectorAlive(): Promise<CollectorAlive> {
 
 /**
  * Opens the database, read-only or for writing (created and migrated on first use), runs `use` with it and a judge of
- * which sessions are still being recorded, and closes it whatever happens.
+ * which sessions are still being recorded, and closes it whatever happens. A database failure on the way (damaged
+ * pages, a full disk, a lock held too long) is one line naming the cause and what to do, exit 2.
  */
 async function withDatabase<T>(file: string, access: 'read' | 'write', use: (db: Db, alive: CollectorAlive) => T | Promise<T>): Promise<T> {
-  const [{ openForRead, openForWrite }, alive] = await Promise.all([import('../db/open.js'), collectorAlive()]);
+  const [{ openForRead, openForWrite }, { databaseFault }, alive] = await Promise.all([import('../db/open.js'), import('../db/faults.js'), collectorAlive()]);
   const db = access === 'read' ? openForRead(file) : openForWrite(file);
   try {
     return await use(db, alive);
+  } catch (error) {
+    throw databaseFault(error, file) ?? error;
   } finally {
     db.$client.close();
   }

@@ -102,6 +102,8 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
       onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
       // A warning about what the numbers mean, not progress: --quiet does not hide it.
       onNotice: (text) => writeStderr(`leakwatch: ${printable(text)}\n`),
+      // A database outage is news whatever --quiet says; on a terminal it goes above the status line.
+      onStorage: (text) => writeStderr(`${live ? '\r\x1b[K' : ''}leakwatch: ${printable(text)}\n`),
       onStart: (start) => {
         session = start.session;
         say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +
@@ -126,6 +128,9 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     db.$client.close();
   }
   if (live && !options.quiet) writeStderr('\n');
+  if (result.session === null && result.endReason === 'error') {
+    throw new LeakwatchError(`nothing was stored: ${result.error}`, EXIT.watchFailed);
+  }
   if (result.session === null) {
     throw new LeakwatchError(`nothing was recorded: ${describeSelector(spec.targets)} never started (ended by ${result.endReason})`);
   }

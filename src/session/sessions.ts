@@ -20,10 +20,11 @@ export interface PruneRule {
  */
 export async function pruneSessions(file: string, rule: PruneRule, dryRun: boolean): Promise<SessionSummary[]> {
   const { deleteSessions, listSessions, sessionsToPrune } = await import('../db/sessions.js');
-  return withWritableDatabase(file, (db, alive) => {
+  return withWritableDatabase(file, async (db, alive) => {
     const doomed = new Set(sessionsToPrune(db, rule, (s) => s.endedAt === null && alive(s.collectorPid, s.collectorStartTime)).map((s) => s.id));
     const summaries = listSessions(db, {}, alive).filter((s) => doomed.has(s.id));
-    if (!dryRun) deleteSessions(db, [...doomed]);
+    // In small transactions: a watch writing to the same database goes on meanwhile.
+    if (!dryRun) await deleteSessions(db, [...doomed]);
     return summaries;
   });
 }

@@ -23,7 +23,14 @@ function progressFacts(status: TickStatus): string[] {
     ...(status.processes > 1 ? [plural(status.processes, 'process')] : []),
     ...(status.restarts > 0 ? [plural(status.restarts, 'restart')] : []),
     ...(status.waiting ? ['waiting for the target to start again'] : []),
+    ...(status.outage ? [outageFact(status.outage)] : []),
   ];
+}
+
+/** `database locked since 0:00:12, 24 samples waiting`: the samples are taken, and kept in memory until written. */
+function outageFact({ cause, sinceMs, waiting }: NonNullable<TickStatus['outage']>): string {
+  const what = { locked: 'database locked', full: 'disk full', 'read-only': 'database read-only', io: 'database write errors' }[cause];
+  return `${what} since ${formatElapsed(sinceMs)}, ${plural(waiting, 'sample')} waiting`;
 }
 
 /** The live line of `watch` / `run` on a terminal, redrawn every tick. */

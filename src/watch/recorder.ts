@@ -1,11 +1,17 @@
 /**
  * The watch loop: on each tick, sample the target (and its descendants), store the tick, and stop on the first
  * end condition: duration, target exit, pid reuse, a signal, or an error. Reads and writes are synchronous, so a
- * signal is handled between ticks: the sample in progress is always finished and committed first.
+ * signal is handled between ticks: the sample in progress is always finished and committed first. A database that
+ * cannot take a write for a while (locked, full, read-only) does not stop the sampling: ticks wait in memory and are
+ * written when it is back (see db/queue.ts); a database file deleted or replaced under the watch ends it, and what
+ * the open file held is saved beside it.
  */
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Collector, ProcessProbe, Snapshot } from '../collector/types.js';
-import type { Db } from '../db/open.js';
+import { databaseFault, OUTAGE_WORDS, outageCause } from '../db/faults.js';
+import { type Db, fileFate, fileIdentity, rescuePath, saveCopy } from '../db/open.js';
+import { outageLimits, type OutageState, WriteQueue } from '../db/queue.js';
 import { closeAbandonedSessions, type EndReason, type ProcessSample, SessionWriter } from '../db/store.js';
 import { LeakwatchError, ProcessGoneError } from '../errors.js';
 import { SmapsBudget } from './budget.js';
@@ -13,7 +19,7 @@ import { OnlineAnalysis } from './online.js';
 import { type Schedule, startTicker } from './schedule.js';
 import { findTargets, noTargetMessage, type TargetSelector } from './targets.js';
 import { setLongTimeout } from './timer.js';
-import type { MemoryType } from '../vocabulary.js';
+import { formatDuration, formatElapsed, type MemoryType, plural } from '../vocabulary.js';
 
 export interface WatchSpec {
   targets: TargetSelector;
@@ -57,12 +63,17 @@ export interface TickStatus {
   first: Snapshot['types'] | undefined;
   /** Gated types the online analysis currently finds suspected or leaking. */
   alerts: Partial<Record<MemoryType, 'suspected' | 'leak'>>;
+  /** The database cannot take samples now: they wait in memory. */
+  outage: OutageState | undefined;
 }
 
 export interface WatchResult {
-  /** null when nothing was recorded: a `--follow` watch that never found its target. */
+  /** null when nothing was recorded: a `--follow` watch that never found its target, or a database that took nothing. */
   session: number | null;
+  /** Samples stored. */
   samples: number;
+  /** Samples taken but never stored (the database did not come back in time). */
+  lost: number;
   endReason: EndReason;
   exitCode: number | null;
   skippedTicks: number;
@@ -85,13 +96,29 @@ export interface WatchHooks {
   onWaiting?(): void;
   /** Something the user should know about the numbers, said once per process (e.g. chunk headers refused). */
   onNotice?(text: string): void;
-  /** Lets the caller stop the watch (signals): the current tick finishes first. */
+  /**
+   * Lets the caller stop the watch (signals): the current tick finishes first. Called again while the samples that
+   * wait for the database are being written at the end, it stops that wait.
+   */
   onReady?(stop: (reason: EndReason) => void): void;
+  /** What a database outage does to the recording, a line for the user: it started, it is over, the end waits. */
+  onStorage?(text: string): void;
 }
 
 // With --all, how often to look for new matching processes while others are alive (a /proc scan costs ~1 ms per
 // 100 processes; while no target is alive, every tick looks).
 const RESCAN_MS = 5000;
+// How often the database path is checked to still name the open file (a stat: microseconds).
+const FILE_CHECK_MS = 1000;
+// busy_timeout outside the sampling (opening, the end, the last writes): the connection's usual wait for a lock.
+const BUSY_MS = 5000;
+// After giving up, the waiting samples and the session's end get this long to be written.
+const LAST_CHANCE_MS = 5000;
+
+/** How long a tick's write waits for a lock: half an interval (20 ms to 2 s), so a lock never stalls the sampling. */
+const tickBusyMs = (schedule: Schedule) => (schedule.kind === 'every' ? Math.min(2000, Math.max(20, Math.round(schedule.ms / 2))) : 2000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Session totals: each type's numbers summed over the sampled processes. */
 function sumTypes(snapshots: Snapshot[]): Snapshot['types'] {
@@ -126,7 +153,17 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   const host = hostname();
   const ownStartTime = collector.startTimeOf(process.pid);
   if (ownStartTime === undefined) throw new Error('cannot read leakwatch\'s own process start time');
-  closeAbandonedSessions(db, host, (pid, startTime) => collector.startTimeOf(pid) === startTime);
+  const file = db.$client.name;
+  const limits = outageLimits();
+  // A lock or a full disk must not stop the watch before it starts: readers judge such sessions by themselves.
+  try {
+    closeAbandonedSessions(db, host, (pid, startTime) => collector.startTimeOf(pid) === startTime);
+  } catch (error) {
+    if (!outageCause(error)) throw error;
+  }
+  const opened = fileIdentity(file);
+  // SQLite's files beside it (created by the first read): identified now, to know them for ours later.
+  const sidecars = [`${file}-wal`, `${file}-shm`].map((path) => ({ path, opened: fileIdentity(path) }));
 
   const budget = new SmapsBudget();
   const probes = new Map<number, ProcessProbe>();
@@ -164,9 +201,13 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     }
   };
   let writer: SessionWriter | undefined;
+  let queue: WriteQueue | undefined;
+  let announcedStart = false;
+  let firstTarget: { pid: number; command: string } | undefined;
+  // The session row is stored with the first tick written: a watch can start while the database is locked or full.
   const startSession = (first: Pick<Snapshot, 'pid' | 'startTime' | 'command'>): SessionWriter => {
     const limit = collector.memoryLimit(first.pid);
-    const created = SessionWriter.create(db, {
+    const created = SessionWriter.deferred(db, {
       label: spec.label,
       command: spec.command ?? first.command,
       mode: spec.mode,
@@ -183,8 +224,22 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       limitBytes: limit?.bytes,
       limitSource: limit?.source,
     });
-    hooks.onStart?.({ session: created.id, pid: first.pid, command: spec.command ?? first.command });
+    firstTarget = { pid: first.pid, command: spec.command ?? first.command };
+    queue = new WriteQueue(created, db.$client, {
+      limits,
+      tickBusyMs: tickBusyMs(spec.schedule),
+      now,
+      onOutage: (outage) => hooks.onStorage?.(`the database is ${OUTAGE_WORDS[outage.cause]} (SQLite: ${outage.detail}) since ${formatElapsed(outage.sinceMs)}: `
+        + `sampling goes on, the samples wait in memory until it can be written (giving up after ${formatDuration(limits.giveUpAfterMs)} or ${limits.maxTicks.toLocaleString('en-US')} samples)`),
+      onCaughtUp: (outage) => hooks.onStorage?.(`caught up: the database takes writes again; the ${plural(outage.waiting, 'sample')} that waited since ${formatElapsed(outage.sinceMs)} are written`),
+    });
     return created;
+  };
+  /** The start line once the session is stored (with the first tick written). */
+  const announceStart = () => {
+    if (announcedStart || writer?.id === undefined) return;
+    announcedStart = true;
+    hooks.onStart?.({ session: writer.id, ...firstTarget! });
   };
 
   // The first samples are taken before the session exists: a bad pid is a usage error, not an empty session.
@@ -198,8 +253,10 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     if (exitCode === undefined || !spec.child || spec.targets.kind !== 'pid') throw error;
     const { pid } = spec.targets;
     writer = startSession({ pid, startTime: spec.child.startTime ?? collector.startTimeOf(pid) ?? new Date(startedAt).toISOString(), command: spec.command ?? '' });
+    const session = writer.storeSession();
+    announceStart();
     writer.end('target-exited', { endedAt: Date.now(), exitCode });
-    return { session: writer.id, samples: 0, endReason: 'target-exited', exitCode, skippedTicks: 0, restarts: 0 };
+    return { session, samples: 0, lost: 0, endReason: 'target-exited', exitCode, skippedTicks: 0, restarts: 0 };
   }
   // A pid selector names its pid whether it lives or not: the sample above has already said why it cannot be read.
   if (targets.size === 0 && !spec.follow && spec.targets.kind !== 'pid') throw new LeakwatchError(noTargetMessage(spec.targets));
@@ -220,6 +277,51 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     stopped = true;
     finish({ reason, error });
   };
+  /** Set when the waiting samples are to be given up (a second signal, or a limit reached). */
+  let gaveUp = false;
+  let stopWaiting = false;
+  /** The database path no longer names the open file. */
+  let vanished: { fate: 'deleted' | 'replaced'; atMs: number } | undefined;
+  let lastFileCheckMs = -Infinity;
+  const checkFile = (atMs: number, always = false) => {
+    if (!opened || vanished || (!always && atMs - lastFileCheckMs < FILE_CHECK_MS)) return;
+    lastFileCheckMs = atMs;
+    const fate = fileFate(file, opened);
+    if (!fate) return;
+    vanished = { fate, atMs };
+    stop('error');
+  };
+  let retryTimer: NodeJS.Timeout | undefined;
+  /** A write failed in a way waiting does not cure (a damaged file, a bug): nothing more is tried. */
+  let writeFailed = false;
+  /** Writes what waits (or the new tick), then gives up past the limits or plans the next try. */
+  const store = (tick?: Parameters<WriteQueue['add']>[0]) => {
+    try {
+      if (tick) queue!.add(tick);
+      else queue!.flush();
+    } catch (error) {
+      writeFailed = true;
+      throw error;
+    }
+    announceStart();
+    const giveUp = queue!.giveUpReason();
+    if (giveUp) {
+      gaveUp = true;
+      return stop('error', giveUp);
+    }
+    clearTimeout(retryTimer);
+    const delay = queue!.retryInMs();
+    retryTimer = delay === undefined ? undefined : setTimeout(() => {
+      if (stopped) return;
+      try {
+        store();
+      } catch (error) {
+        stop('error', failure(error));
+      }
+    }, delay);
+  };
+  /** A failure's one line: a database failure names its cause (and what to do), not only SQLite's words. */
+  const failure = (error: unknown) => (databaseFault(error, file) ?? (error as Error)).message;
 
   /** The targets and, when following children, every descendant alive now (breadth-first, each pid once). */
   const currentPids = (): number[] => {
@@ -280,6 +382,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
     latest: latestTotals,
     first: firstTotals,
     alerts,
+    outage: queue?.state,
   });
 
   const tick = () => {
@@ -328,21 +431,26 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       }
       for (const key of refusalsSaid) if (!sampled.has(key)) refusalsSaid.delete(key);
       writer ??= startSession(samples[0].snapshot);
-      writer.recordTick({ seq, takenAt, elapsedMs, samples });
+      const prepared = writer.prepare({ seq, takenAt, elapsedMs, samples });
       const totals = sumTypes(samples.map((s) => s.snapshot));
       firstTotals ??= totals;
       latestTotals = totals;
-      const session = writer;
-      alerts = online.add(elapsedMs, totals, (type, verdict) => session.recordVerdict(type, verdict, takenAt, seq));
+      // First verdicts are stored with the tick that reached them.
+      alerts = online.add(elapsedMs, totals, (type, verdict) => prepared.verdicts.push({ type, verdict, at: takenAt }));
       seq++;
+      store(prepared);
+      checkFile(elapsedMs);
       hooks.onTick?.(status(elapsedMs, samples.length));
     } catch (error) {
       if (error instanceof ProcessGoneError && !spec.follow) stop(error.reason === 'pid-reused' ? 'pid-reused' : 'target-exited');
-      else stop('error', (error as Error).message);
+      else stop('error', failure(error));
     }
   };
 
-  hooks.onReady?.((reason) => stop(reason));
+  hooks.onReady?.((reason) => {
+    if (stopped) stopWaiting = true;
+    else stop(reason);
+  });
   if (targets.size === 0) hooks.onWaiting?.();
   spec.child?.exited.then(() => stop('target-exited'));
   // A duration may be longer than a Node timer can wait (--duration 30d).
@@ -351,11 +459,80 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
   const end = await ended;
   ticker.stop();
   durationTimer?.clear();
+  clearTimeout(retryTimer);
   // `run` owns its child: a watch that ends first (duration, signal) ends the child and what it started too, and
   // records how it exited. Ctrl-C is passed on as what the terminal would have sent it.
   const exitCode = spec.child
     ? await (end.reason === 'target-exited' ? spec.child.exited : spec.child.terminate(end.reason === 'interrupted' ? 'SIGINT' : 'SIGTERM'))
     : null;
-  writer?.end(end.reason, { endedAt: Date.now(), exitCode, error: end.error });
-  return { session: writer?.id ?? null, samples: seq, endReason: end.reason, exitCode, skippedTicks, restarts, error: end.error };
+  const endedAt = Date.now();
+  // The samples still waiting get written before the session is closed: while the outage is within its limits (a
+  // second Ctrl-C stops waiting), or for a last few seconds after giving up.
+  const outage = queue?.state;
+  if (queue && queue.waiting > 0 && !writeFailed) {
+    const deadline = gaveUp ? now() + LAST_CHANCE_MS : Math.max(queue.deadline() ?? 0, now() + LAST_CHANCE_MS);
+    if (outage) hooks.onStorage?.(`writing the ${plural(queue.waiting, 'sample')} still waiting before closing the session (waiting up to ${formatDuration(Math.ceil((deadline - now()) / 1000) * 1000)}; Ctrl-C again stops waiting)`);
+    for (;;) {
+      try {
+        queue.flush(BUSY_MS);
+      } catch (failed) {
+        writeFailed = true;
+        end.error = `${end.error ? `${end.error}; ` : ''}${failure(failed)}`;
+        break;
+      }
+      if (queue.waiting === 0 || stopWaiting || now() >= deadline) break;
+      await sleep(Math.min(1000, deadline - now()));
+    }
+  }
+  db.$client.pragma(`busy_timeout = ${BUSY_MS}`);
+  checkFile(now(), true);
+  const rescue = vanished && rescuePath(file);
+  /** The end reason and the error as they stand: samples lost, a file gone. */
+  const outcome = (): { reason: EndReason; error: string | undefined } => {
+    const lost = queue?.waiting ?? 0;
+    let error = end.error;
+    if (lost > 0) {
+      const cause = queue!.state ?? outage;
+      error = `${error ?? (cause ? `the database stayed ${OUTAGE_WORDS[cause.cause]} (SQLite: ${cause.detail})` : 'the database did not take them')}; `
+        + `${plural(lost, 'sample')} lost (never written)`;
+    } else if (gaveUp) {
+      error = `${error}; the samples that waited were written before closing`;
+    }
+    if (vanished) {
+      const what = `${file} was ${vanished.fate === 'deleted' ? 'deleted' : 'replaced by another file'} while recording (noticed at ${formatElapsed(vanished.atMs)})`
+        + `${vanished.fate === 'replaced' ? `; the file now at ${file} was left untouched` : ''}`;
+      error = error ? `${error}; ${what}` : what;
+    }
+    return { reason: lost > 0 || vanished ? 'error' : end.reason, error };
+  };
+  const close = () => {
+    const { reason, error } = outcome();
+    writer?.end(reason, { endedAt, exitCode, error: rescue ? `${error}: everything it held was saved to ${rescue}` : error });
+  };
+  let { reason, error } = outcome();
+  try {
+    close();
+    // The database took the end row: it may take the samples now too (it came back during the last wait).
+    if (queue && queue.waiting > 0 && !writeFailed && queue.flush(0)) close();
+    ({ reason, error } = outcome());
+  } catch (failed) {
+    const fault = databaseFault(failed, file);
+    if (!fault) throw failed;
+    reason = 'error';
+    error = `${error ? `${error}; ` : ''}the session could not be closed (${fault.message}): the next leakwatch command on ${file} marks it interrupted at its last stored sample`;
+  }
+  const written = queue?.written ?? 0;
+  if (rescue) {
+    // The open file is all that is left of the database: it goes away with the connection, so it is copied out.
+    try {
+      saveCopy(db, rescue);
+      error = `${error}: everything the file held, this session's ${plural(written, 'sample')} included, is saved in ${rescue}`;
+      // SQLite does not checkpoint a moved file on close, so its -wal and -shm would stay behind, and a new database
+      // created at the path would read that stale WAL as its own (a corrupt file).
+      for (const sidecar of sidecars) if (sidecar.opened && !fileFate(sidecar.path, sidecar.opened)) rmSync(sidecar.path, { force: true });
+    } catch (failed) {
+      error = `${error}: everything the file held, this session's ${plural(written, 'sample')} included, is lost (saving a copy to ${rescue} failed: ${(failed as Error).message})`;
+    }
+  }
+  return { session: writer?.id ?? null, samples: written, lost: queue?.waiting ?? 0, endReason: reason, exitCode, skippedTicks, restarts, error };
 }

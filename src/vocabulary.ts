@@ -3,6 +3,7 @@
  * people read for them, the exit codes, and how bytes and durations are written. Every layer may import it; it
  * imports nothing of ours but the error type. Machine output always uses the keys; human output always the labels.
  */
+import type { Stats } from 'node:fs';
 import { LeakwatchError } from './errors.js';
 
 /** The memory types of VMMap, in its display order. Keys are stable: every command and the database use them. */
@@ -181,6 +182,16 @@ export function formatDuration(ms: number): string {
     }
   }
   return parts.join('');
+}
+
+/** What a path is when it is not a regular file, for the one line that refuses it (a database, an import). */
+export function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** `1 sample`, `2 samples`, `3 processes`. */

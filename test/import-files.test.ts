@@ -285,7 +285,7 @@ test('readImportFile: reads a regular file; refuses a FIFO, a device, a director
   });
   const fifo = path.join(dir, 'fifo');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-  refused(fifo, /it is a FIFO, not a regular file$/); // would hang if it were opened blocking or read
+  refused(fifo, /it is a FIFO \(named pipe\), not a regular file$/); // would hang if it were opened blocking or read
   if (existsSync('/dev/zero')) refused('/dev/zero', /it is a character device, not a regular file$/);
   const folder = path.join(dir, 'folder');
   mkdirSync(folder);

@@ -5,13 +5,14 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, type Stats, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeakwatchError } from '../errors.js';
 import { databaseFault, explainingFaults } from './faults.js';
 import * as schema from './schema.js';
+import { fileKind } from '../vocabulary.js';
 
 /** 'LkWt': marks a SQLite file as leakwatch's (PRAGMA application_id). */
 export const APPLICATION_ID = 0x4c6b5774;
@@ -38,22 +39,13 @@ function readHeader(file: string): string {
   }
 }
 
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /**
  * Refuses a path that is there but is no regular file, before SQLite opens it: SQLite would read /dev/null as an
  * empty database and create /dev/null-journal beside it, and block on a FIFO.
  */
 function refuseWhatIsNotAFile(file: string): void {
   const stats = statSync(file, { throwIfNoEntry: false });
-  if (stats && !stats.isFile()) throw new LeakwatchError(`${file} is ${kindOf(stats)}, not a database file`);
+  if (stats && !stats.isFile()) throw new LeakwatchError(`${file} is ${fileKind(stats)}, not a database file`);
 }
 
 /** Why this process may not write `target` (access(2) W_OK: root too is refused an immutable file or a read-only mount). */

@@ -1,16 +1,8 @@
 /** Reading a file given to `import`, and telling its format from its first characters. */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { LeakwatchError } from '../errors.js';
+import { fileKind } from '../vocabulary.js';
 import { decodeImportStart, MAX_IMPORT_BYTES, MAX_JSON_IMPORT_BYTES } from './text.js';
-
-function fileKind(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 /** How much of a file tells its format: its start after a byte order mark. */
 const HEAD_BYTES = 4096;

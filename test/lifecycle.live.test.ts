@@ -3,16 +3,15 @@
  * process group, a command that ends before its first sample, an exec() of the target, a fork storm under
  * --children (leakwatch's own memory stays flat), SIGUSR1 and SIGQUIT, and kernel threads.
  */
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { buildCTarget, repoRoot, startAllocTarget } from './helpers/targets.js';
+import { runCli } from './helpers/cli.js';
+import { buildCTarget, startAllocTarget } from './helpers/targets.js';
+import { lastJsonLine, query, sleep, startCli as startInBackground, until } from './helpers/live.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-lifecycle-'));
 const started: ChildProcess[] = [];
@@ -22,17 +21,6 @@ after(() => {
 });
 let dbCount = 0;
 const newDbPath = () => path.join(dir, `l${++dbCount}.db`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const lastJsonLine = (result: CliResult) => JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!);
-
-function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 /** A count from the database, 0 while it does not exist yet or is being created. */
 function count(dbPath: string, sql: string): number {
@@ -43,23 +31,11 @@ function count(dbPath: string, sql: string): number {
   }
 }
 
-async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** Starts the CLI in the background (to signal it, or to write to the command's stdin). */
+/** The CLI in the background, its stdin open for the command, killed after the tests if still running. */
 function startCli(args: string[]) {
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'leakwatch.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  started.push(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output.stdout += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output.stderr += c));
-  const done = once(child, 'close').then(([code]): CliResult => ({ code: code as number | null, ...output }));
-  return { child, output, done };
+  const running = startInBackground(args, { stdin: 'pipe' });
+  started.push(running.child);
+  return running;
 }
 
 /** The processes of a process group that still run (zombies do not count: this machine's init may not reap them). */

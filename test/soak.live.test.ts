@@ -3,7 +3,6 @@
  * followed across restarts (each life judged on its own), the heartbeat off a terminal, and readers that tell the
  * truth about a session whose collector was killed.
  */
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { buildCTarget, repoRoot, startAllocTarget, startRestartingLeaker } from './helpers/targets.js';
+import { lastJsonLine, query, sleep, until as waitUntil } from './helpers/live.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-soak-'));
 const started: ChildProcess[] = [];
@@ -21,30 +21,14 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const lastJsonLine = (result: CliResult) => JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!);
 
-function query<T>(dbPath: string, sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+/** Waits at most 20 s here: the soak tests' own bound. */
+const until = (what: string, done: () => boolean) => waitUntil(what, done, 20_000);
 
 function spawnTracked(file: string, args: string[]): ChildProcess {
   const child = spawn(file, args, { stdio: 'ignore' });
   started.push(child);
   return child;
-}
-
-async function until(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 // A program that leaks 2.5 MiB/s and "crashes" after 400 of its ticks (~40 s), restarted by a watchdog: the pid

@@ -7,16 +7,16 @@
  */
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { lengthenSession, recordShortSession } from './helpers/long-session.js';
-import { repoRoot, startAllocTarget } from './helpers/targets.js';
+import { startAllocTarget } from './helpers/targets.js';
+import { lastJsonLine, query, sleep, startCli, until } from './helpers/live.js';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -32,25 +32,6 @@ after(() => {
 let count = 0;
 const newDbPath = (where = dir) => path.join(where, `f${++count}.db`);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const lastJsonLine = (result: CliResult) => JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!);
-
-async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 /** How many samples are stored (0 while the database is not there yet or is locked). */
 function storedSamples(file: string): number {
@@ -59,19 +40,6 @@ function storedSamples(file: string): number {
   } catch {
     return 0;
   }
-}
-
-/** The CLI in the background, its stderr readable while it runs. */
-function startCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'leakwatch.js'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (output.stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (output.stderr += c));
-  const done = once(child, 'close').then(([code]): CliResult => ({ code: code as number | null, ...output }));
-  return { child, output, done };
 }
 
 /** Every tick stored once, in order: seqs 0..n-1 on one process, each later than the one before. */
@@ -131,7 +99,7 @@ test('an outage past the give-up limit (LEAKWATCH_OUTAGE_GIVE_UP=2s): exit 3, th
   const target = await startAllocTarget();
   try {
     const db = newDbPath();
-    const watch = startCli(['watch', String(target.pid), '--every', '100ms', '--duration', '60s', '--db', db, '--json'], { LEAKWATCH_OUTAGE_GIVE_UP: '2s' });
+    const watch = startCli(['watch', String(target.pid), '--every', '100ms', '--duration', '60s', '--db', db, '--json'], { env: { LEAKWATCH_OUTAGE_GIVE_UP: '2s' } });
     await until('five samples', () => storedSamples(db) >= 5);
     const locker = new Database(db);
     locker.exec('BEGIN EXCLUSIVE');

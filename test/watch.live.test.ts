@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { repoRoot, startAllocTarget } from './helpers/targets.js';
+import { lastJsonLine, query, sleep } from './helpers/live.js';
 
 const MiB = 1024 * 1024;
 const NOBODY = 65534;
@@ -21,17 +22,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let dbCount = 0;
 const newDbPath = () => path.join(dir, `w${++dbCount}.db`);
 
-function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
-
-const lastJsonLine = (result: CliResult) => JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts the CLI in the background (to signal or kill it) and waits until `samples` samples are stored. */
 async function startWatch(args: string[], samples: number, options: { uid?: number } = {}) {

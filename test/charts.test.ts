@@ -84,6 +84,7 @@ function modelOf(bytes: Partial<Record<MemoryType, (i: number) => number>>, metr
     latest: Object.fromEntries(MEMORY_TYPES.map((type) => [type, { size: 0, committed: 0 }])) as Record<MemoryType, TypeTotals>,
     regions: [],
     restarts: [],
+    execs: [],
     metric,
   };
 }

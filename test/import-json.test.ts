@@ -23,7 +23,7 @@ function refused(dump: unknown, message: string | RegExp): void {
   });
 }
 
-test('JSON import check: a valid export passes whole, an older one without the newer columns and verdicts too', () => {
+test('JSON import check: a valid export passes whole, an older one without the newer columns, verdicts and execs too', () => {
   const dump = validDump();
   const checked = checkDump(JSON.parse(JSON.stringify(dump)), schemaVersion());
   assert.equal(checked.samples.length, dump.samples.length);
@@ -31,10 +31,12 @@ test('JSON import check: a valid export passes whole, an older one without the n
   const older = changed((d) => {
     d.schema = 1;
     delete (d as Partial<Dump>).verdicts;
+    delete (d as Partial<Dump>).execs;
     delete d.session.limit_bytes;
     delete d.session.limit_source;
   });
   assert.deepEqual(checkDump(older, schemaVersion()).verdicts, []);
+  assert.deepEqual(checkDump(older, schemaVersion()).execs, []);
 });
 
 test('JSON import check: wrong types, named by table, row and column', () => {
@@ -106,6 +108,10 @@ test('JSON import check: references and identities', () => {
   refused(changed((d) => (d.samples[7].id = d.samples[2].id)), 'samples[7].id: 102 is the id of an earlier sample too');
   refused(changed((d) => Object.assign(d.processes[1], { pid: 4242, start_time: d.processes[0].start_time })), /^processes\[1\]: pid 4242 started at ".*" is already processes\[0\]$/);
   refused(changed((d) => d.verdicts.push({ ...d.verdicts[0] })), 'verdicts[2]: heap suspected is already verdicts[0]');
+  refused(changed((d) => (d.execs[0].process_id = 99)), 'execs[0].process_id: 99 is not the id of any of the processes');
+  refused(changed((d) => (d.execs[0] = { ...d.execs[0], process_id: 4, seq: 5 })), "execs[0].seq: 5 is outside its process's first_seq..last_seq (10..59)");
+  refused(changed((d) => d.execs.push({ ...d.execs[0] })), 'execs[1]: process 3 at seq 30 is already execs[0]');
+  refused(changed((d) => (d.execs[0].command = null)), 'execs[0].command: is null, but the column needs a text');
   refused(changed((d) => (d.regions[0].end = d.regions[0].start)), /^regions\[0\]\.end: "7f0000000000" is not above its start "7f0000000000"$/);
 });
 

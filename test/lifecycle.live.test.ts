@@ -218,6 +218,29 @@ test("an exec() of the target is said once, its process row takes the new comman
   const last = query<{ image: number; stack: number }>(db, 'SELECT image_committed AS image, stack_committed AS stack FROM samples ORDER BY seq DESC LIMIT 3');
   for (const row of last) assert.ok(row.image > 0 && row.stack > 0, JSON.stringify(row));
   assert.equal(lastJsonLine(result).samples, samples());
+
+  // The exec is stored as a row of its own: the first tick of the new program, and its command.
+  const execs = query<{ seq: number; command: string; process_id: number }>(db, 'SELECT process_id, seq, command FROM process_execs');
+  assert.deepEqual(execs.map(({ process_id, command }) => ({ process_id, command })), [{ process_id: processes[0].id, command: 'sleep 30' }]);
+  assert.ok(execs[0].seq >= 3, `the exec came after 3 samples of the shell (seq ${execs[0].seq})`);
+  // Readers show it: show's line and JSON, the report's facts and a mark on its charts; an export keeps it.
+  const show = await runCli(['show', '1', '--db', db]);
+  assert.match(show.stdout, /^the program exec'd another program once \(at \d+:\d\d:\d\d(\.\d{3})?\); each life is judged on its own$/m, show.stdout);
+  const shown = JSON.parse((await runCli(['show', '1', '--db', db, '--json'])).stdout) as { execs: number[]; restarts: number[] };
+  assert.equal(shown.execs.length, 1);
+  assert.deepEqual(shown.restarts, []);
+  const seconds = query<{ s: number }>(db, `SELECT elapsed_ms / 1000.0 AS s FROM samples WHERE seq = ${execs[0].seq}`)[0].s;
+  assert.ok(Math.abs(shown.execs[0] - seconds) < 1e-6, `${shown.execs[0]} s vs the exec's tick at ${seconds} s`);
+  const html = path.join(dir, 'exec.html');
+  assert.equal((await runCli(['report', '1', '--db', db, '-o', html])).code, 0);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<th>Execs<\/th><td>1, at /);
+  assert.ok(page.includes('"label":"exec"'), 'an exec mark on the charts');
+  const exported = path.join(dir, 'exec.json');
+  assert.equal((await runCli(['export', '1', '--db', db, '--format', 'json', '-o', exported])).code, 0);
+  const copy = newDbPath();
+  assert.equal((await runCli(['import', exported, '--db', copy])).code, 0);
+  assert.deepEqual(query<{ seq: number; command: string }>(copy, 'SELECT seq, command FROM process_execs'), [{ seq: execs[0].seq, command: 'sleep 30' }]);
 });
 
 test("--children on a fork storm: leakwatch's own memory stays flat while thousands of processes come and go", async () => {

@@ -235,7 +235,7 @@ function hostileDump(random: Random): Buffer {
   const dump = validDump({ ticks: 12 }) as unknown as Record<string, unknown> & Dump;
   const values: unknown[] = [-1, -0, 0.5, 1e308, 2 ** 53, 2 ** 53 - 1, 2 ** 31, '', 'x', '\u001b[2J', null, true, [], {}, [[[[1]]]], 'full', 'heap', 'leak', '0', 'ffffffffffffffff', Date.now(), 946684800000];
   for (let k = 1 + random.int(3); k > 0; k--) {
-    const list = random.pick(['session', 'processes', 'samples', 'regions', 'verdicts'] as const);
+    const list = random.pick(['session', 'processes', 'samples', 'regions', 'verdicts', 'execs'] as const);
     const rows = list === 'session' ? [dump.session] : dump[list];
     if (rows.length === 0) continue;
     const index = random.int(rows.length);

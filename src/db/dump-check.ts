@@ -7,7 +7,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
-import { processes, regions, samples, sessions, sessionVerdicts } from './schema.js';
+import { processExecs, processes, regions, samples, sessions, sessionVerdicts } from './schema.js';
 import { MEMORY_TYPES, ROW_LABELS } from '../vocabulary.js';
 
 type Row = Record<string, unknown>;
@@ -22,6 +22,7 @@ export interface CheckedDump {
   samples: Row[];
   regions: Row[];
   verdicts: Row[];
+  execs: Row[];
 }
 declare const checked: unique symbol;
 
@@ -104,7 +105,7 @@ function rowSchema(table: SQLiteTable, name: string) {
   });
 }
 
-let schemas: Record<'session' | 'processes' | 'samples' | 'regions' | 'verdicts', z.ZodType> | undefined;
+let schemas: Record<'session' | List, z.ZodType> | undefined;
 /** Built once, when an import needs them. */
 const rowSchemas = () =>
   (schemas ??= {
@@ -113,6 +114,7 @@ const rowSchemas = () =>
     samples: rowSchema(samples, 'samples'),
     regions: rowSchema(regions, 'regions'),
     verdicts: rowSchema(sessionVerdicts, 'session_verdicts'),
+    execs: rowSchema(processExecs, 'process_execs'),
   });
 
 class DumpError extends Error {}
@@ -132,7 +134,10 @@ function checkRow(schema: z.ZodType, row: unknown, list: string, index?: number)
   return fail(placeOf(list, index, path), issue.message);
 }
 
-function checkList(dump: Row, list: 'processes' | 'samples' | 'regions' | 'verdicts', optional = false): Row[] {
+/** The lists of rows an export has; verdicts and execs are absent from exports of older versions. */
+type List = 'processes' | 'samples' | 'regions' | 'verdicts' | 'execs';
+
+function checkList(dump: Row, list: List, optional = false): Row[] {
   const rows = dump[list];
   if (rows === undefined && optional) return [];
   if (!Array.isArray(rows)) return fail(list, rows === undefined ? 'is missing' : `${shown(rows)} is not a list of rows`);
@@ -162,7 +167,7 @@ export function checkDump(value: unknown, currentSchema: number): CheckedDump {
     throw new DumpError('not a leakwatch export (export --format json)');
   }
   const dump = value as Row;
-  const known = new Set(['format', 'schema', 'session', 'processes', 'samples', 'regions', 'verdicts']);
+  const known = new Set(['format', 'schema', 'session', 'processes', 'samples', 'regions', 'verdicts', 'execs']);
   const extra = Object.keys(dump).find((k) => !known.has(k));
   if (extra !== undefined) fail(extra, 'not a part of a leakwatch export');
   const schema = dump.schema;
@@ -174,6 +179,7 @@ export function checkDump(value: unknown, currentSchema: number): CheckedDump {
   const sampleRows = checkList(dump, 'samples');
   const regionRows = checkList(dump, 'regions');
   const verdictRows = checkList(dump, 'verdicts', true);
+  const execRows = checkList(dump, 'execs', true);
 
   if (session.ended_at != null && (session.ended_at as number) < (session.started_at as number)) {
     fail('session.ended_at', `${session.ended_at} is before started_at ${session.started_at}`);
@@ -251,5 +257,18 @@ export function checkDump(value: unknown, currentSchema: number): CheckedDump {
     if (reached.has(key)) fail(`verdicts[${i}]`, `${v.type} ${v.verdict} is already verdicts[${reached.get(key)}]`);
     reached.set(key, i);
   });
-  return { ...dump, verdicts: verdictRows } as unknown as CheckedDump;
+  // Execs: of a listed process, inside its seq range, one per process and tick (the table's key).
+  const execKeys = new Map<string, number>();
+  execRows.forEach((e, i) => {
+    const owner = processIndex.get(e.process_id as number);
+    if (owner === undefined) return fail(`execs[${i}].process_id`, `${e.process_id} is not the id of any of the processes`);
+    const process = processRows[owner];
+    if ((e.seq as number) < (process.first_seq as number) || (e.seq as number) > (process.last_seq as number)) {
+      fail(`execs[${i}].seq`, `${e.seq} is outside its process's first_seq..last_seq (${process.first_seq}..${process.last_seq})`);
+    }
+    const key = `${e.process_id}:${e.seq}`;
+    if (execKeys.has(key)) fail(`execs[${i}]`, `process ${e.process_id} at seq ${e.seq} is already execs[${execKeys.get(key)}]`);
+    execKeys.set(key, i);
+  });
+  return { ...dump, verdicts: verdictRows, execs: execRows } as unknown as CheckedDump;
 }

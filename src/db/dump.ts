@@ -13,6 +13,7 @@ export interface SessionDump {
   samples: Record<string, unknown>[];
   regions: Record<string, unknown>[];
   verdicts: Record<string, unknown>[];
+  execs: Record<string, unknown>[];
 }
 
 /** Each row of a query as a JSON object text, read as it comes: the same text as JSON.stringify of the row object. */
@@ -39,6 +40,7 @@ export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' 
     ['samples', 'SELECT * FROM samples WHERE session_id = ? ORDER BY id'],
     ['regions', 'SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'],
     ['verdicts', 'SELECT * FROM session_verdicts WHERE session_id = ?'],
+    ['execs', 'SELECT e.* FROM process_execs e JOIN processes p ON e.process_id = p.id WHERE p.session_id = ? ORDER BY e.process_id, e.seq'],
   ];
   for (const [key, sql] of lists) {
     yield `,"${key}":[`;
@@ -79,6 +81,7 @@ export function loadDump(db: Db, dump: CheckedDump, label: string | undefined): 
     for (const { id, ...s } of dump.samples) sampleIds.set(id, insert('samples', { ...s, session_id: sessionId, process_id: processIds.get(s.process_id) }));
     for (const { id: _r, ...r } of dump.regions) insert('regions', { ...r, sample_id: sampleIds.get(r.sample_id) });
     for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
+    for (const e of dump.execs) insert('process_execs', { ...e, process_id: processIds.get(e.process_id) });
     return sessionId;
   })();
 }

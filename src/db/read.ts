@@ -127,11 +127,20 @@ function countTicks(db: Db, sessionId: number, metric: Metric, beforeSeq = Infin
  * identity, never from values.
  */
 export function restartTicks(db: Db, sessionId: number, metric: Metric = 'committed'): number[] {
-  const starts = db.$client
-    .prepare(`SELECT first_seq AS seq FROM processes p WHERE p.session_id = ? AND p.parent_pid IS NULL
-      AND p.first_seq > (SELECT min(seq) FROM samples WHERE session_id = ?) ORDER BY p.first_seq`)
-    .all(sessionId, sessionId) as { seq: number }[];
-  return [...new Set(starts.map((s) => countTicks(db, sessionId, metric, s.seq)))];
+  return tickIndexes(db, sessionId, metric, `SELECT first_seq AS seq FROM processes p WHERE p.session_id = ? AND p.parent_pid IS NULL
+    AND p.first_seq > (SELECT min(seq) FROM samples WHERE session_id = ?) ORDER BY p.first_seq`);
+}
+
+/** Where a target process exec()d another program, as indexes among the metric's ticks (each a new life, like a restart). */
+export function execTicks(db: Db, sessionId: number, metric: Metric = 'committed'): number[] {
+  return tickIndexes(db, sessionId, metric, `SELECT e.seq FROM process_execs e JOIN processes p ON p.id = e.process_id
+    WHERE p.session_id = ? AND p.parent_pid IS NULL AND e.seq > (SELECT min(seq) FROM samples WHERE session_id = ?) ORDER BY e.seq`);
+}
+
+/** The distinct tick indexes of the seqs a query (with the session id as both parameters) finds. */
+function tickIndexes(db: Db, sessionId: number, metric: Metric, sql: string): number[] {
+  const seqs = db.$client.prepare(sql).all(sessionId, sessionId) as { seq: number }[];
+  return [...new Set(seqs.map((s) => countTicks(db, sessionId, metric, s.seq)))];
 }
 
 /** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */

@@ -102,3 +102,14 @@ export const sessionVerdicts = sqliteTable('session_verdicts', {
   firstReachedAt: integer('first_reached_at').notNull(), // epoch ms
   firstReachedSeq: integer('first_reached_seq').notNull(),
 }, (t) => [primaryKey({ columns: [t.sessionId, t.type, t.verdict] })]);
+
+/**
+ * When a watched process exec()d another program: same pid and start time, new memory and command. Its series
+ * goes on in the same process row; the analysis judges what came after an exec as a life of its own.
+ */
+export const processExecs = sqliteTable('process_execs', {
+  processId: integer('process_id').notNull().references(() => processes.id, { onDelete: 'cascade' }),
+  /** The first tick sampled from the new program. */
+  seq: integer('seq').notNull(),
+  command: text('command').notNull(),
+}, (t) => [primaryKey({ columns: [t.processId, t.seq] })]);

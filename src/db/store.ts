@@ -8,7 +8,7 @@ import type { Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
 import { lastSampleAt } from './read.js';
 import { diffRegions, regionMap, type StoredRegion } from './region-deltas.js';
-import { processes, regions, SAMPLE_COLUMNS, sampleKey, type SampleKey, samples, sessions, sessionVerdicts } from './schema.js';
+import { processExecs, processes, regions, SAMPLE_COLUMNS, sampleKey, type SampleKey, samples, sessions, sessionVerdicts } from './schema.js';
 import { MEMORY_TYPES } from '../vocabulary.js';
 
 export type EndReason = NonNullable<typeof sessions.$inferSelect.endReason>;
@@ -189,6 +189,7 @@ export class SessionWriter {
           tx.insert(regions).values(sample.regions.slice(i, i + REGION_ROWS_PER_INSERT).map((r) => ({ ...r, sampleId }))).run();
         }
         tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: sample.process.command }) }).where(eq(processes.id, processId)).run();
+        if (sample.execd) tx.insert(processExecs).values({ processId, seq: tick.seq, command: sample.process.command }).onConflictDoNothing().run();
       }
       for (const v of tick.verdicts) {
         tx.insert(sessionVerdicts).values({ sessionId, type: v.type, verdict: v.verdict, firstReachedAt: v.at, firstReachedSeq: tick.seq }).onConflictDoNothing().run();

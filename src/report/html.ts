@@ -43,6 +43,8 @@ export interface ReportModel {
   regions: RegionGrowth[];
   /** When the watched program restarted (a new target process), seconds since start. */
   restarts: number[];
+  /** When a watched process exec()d another program, seconds since start. */
+  execs: number[];
   /** What `committed` holds and the verdicts judge: committed bytes, or the working set (then only ticks that read it). */
   metric: Metric;
 }
@@ -157,15 +159,19 @@ type Unfitted = Omit<ChartSpec, 'y'>;
 
 /**
  * Every chart of the report: committed by type (stacked), one per leak-prone type, working set vs committed; none
- * for a type without memory. Restarts of the watched program are marked on each time axis.
+ * for a type without memory. Restarts and exec()s of the watched program are marked on each time axis.
  */
 export function chartSpecs(model: ReportModel): ChartSpec[] {
   const points = (v: Float64Array): Point[] => {
     const d = lttb(model.t, v, DISPLAY_POINTS);
     return d.x.map((x, i) => ({ x, y: d.y[i] }));
   };
-  const withRestarts = <Spec extends Unfitted>(spec: Spec, marked: Point[]): Spec =>
-    model.restarts.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, verticalMarks('restart', model.restarts, marked, '#111827')] };
+  const marks = [
+    { label: 'restart', at: model.restarts, colour: '#111827' },
+    { label: 'exec', at: model.execs, colour: '#0891b2' },
+  ].filter((m) => m.at.length > 0);
+  const withLifeMarks = <Spec extends Unfitted>(spec: Spec, marked: Point[]): Spec =>
+    marks.length === 0 || marked.length === 0 ? spec : { ...spec, datasets: [...spec.datasets, ...marks.map((m) => verticalMarks(m.label, m.at, marked, m.colour))] };
   const fitted = (spec: Unfitted): ChartSpec => ({ ...spec, y: fittedAxis(spec.datasets) });
   const stackedTypes = ANALYZED_TYPES.filter((type) => hasMemory(model.committed[type]));
   const stackTop = model.t.reduce((top, _, i) => {
@@ -197,7 +203,7 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
       if (finding!.onsetSeconds !== null && samples.length > 0) datasets.push(verticalMarks('onset', [finding!.onsetSeconds], samples, '#b91c1c'));
     }
     const what = SUM_NAMES[type] ? ` (${SUM_NAMES[type]})` : '';
-    return [fitted(withRestarts({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples))];
+    return [fitted(withLifeMarks({ id: type, title: `${ROW_LABELS[type]}${what}: ${verdict}`, stacked: false, yTitle: METRIC_AXIS[model.metric], datasets }, samples))];
   });
   const committedTotal = Float64Array.from(rowValues(model.committed, 'total'));
   const readSmaps = (_: number, i: number) => !Number.isNaN(model.totalWs[i]);
@@ -217,9 +223,9 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
     datasets: workingSetLines,
   };
   return [
-    ...(stackedTypes.length === 0 ? [] : [withRestarts(stacked, [{ x: 0, y: 0 }, ...committedPoints])]),
+    ...(stackedTypes.length === 0 ? [] : [withLifeMarks(stacked, [{ x: 0, y: 0 }, ...committedPoints])]),
     ...gated,
-    ...(workingSetLines.length === 0 ? [] : [fitted(withRestarts(workingSet, committedPoints))]),
+    ...(workingSetLines.length === 0 ? [] : [fitted(withLifeMarks(workingSet, committedPoints))]),
   ];
 }
 
@@ -253,6 +259,7 @@ function sessionFacts(model: ReportModel): string {
     ['Ended', s.endedAt === null ? 'still being recorded' : `${new Date(s.endedAt).toISOString()} (${s.endReason ?? 'unknown'})`],
     ['Samples', `${model.samples} over ${formatElapsed(model.durationSeconds * 1000)}, ${s.schedule}`],
     ['Restarts', model.restarts.length === 0 ? 'none' : `${model.restarts.length}, at ${model.restarts.map((r) => formatElapsed(r * 1000)).join(', ')}`],
+    ...(model.execs.length === 0 ? [] : [['Execs', `${model.execs.length}, at ${model.execs.map((r) => formatElapsed(r * 1000)).join(', ')}`] as [string, string]]),
     ['Target exit code', s.exitCode === null ? '—' : String(s.exitCode)],
     ['Memory limit', s.limit ?? 'unknown'],
   ];

@@ -98,13 +98,30 @@ export function findingsTable(findings: Finding[], isGated: (f: Finding) => bool
 export const endedText = (session: { endReason: string | null }) =>
   session.endReason === null ? 'still being recorded' : session.endReason === 'imported' ? 'imported' : `ended by ${session.endReason}`;
 
+/** How often a count happened, in words: `once`, `twice`, `3 times`. */
+const times = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
+
+/**
+ * The new lives of a session in words, or '' when it had one: `the program restarted once (at 0:01:00) and exec'd
+ * another program twice (at 0:02:00, 0:03:00)`.
+ */
+export function livesText(lives: { restarts: readonly number[]; execs: readonly number[] }): string {
+  const at = (seconds: readonly number[]) => `(at ${seconds.map((s) => formatElapsed(s * 1000)).join(', ')})`;
+  const parts = [
+    ...(lives.restarts.length > 0 ? [`restarted ${times(lives.restarts.length)} ${at(lives.restarts)}`] : []),
+    ...(lives.execs.length > 0 ? [`exec'd another program ${times(lives.execs.length)} ${at(lives.execs)}`] : []),
+  ];
+  return parts.length === 0 ? '' : `the program ${parts.join(' and ')}`;
+}
+
 /** The facts above a session's findings: which session, what it ran, how long, what was judged. */
-export function sessionHeading(analysed: { session: { id: number; label: string | null; command: string; endReason: string | null }; samples: number; durationSeconds: number; metric: Metric; restarts: number[] }): string {
+export function sessionHeading(analysed: { session: { id: number; label: string | null; command: string; endReason: string | null }; samples: number; durationSeconds: number; metric: Metric; restarts: number[]; execs: number[] }): string {
   const { session } = analysed;
+  const lives = livesText(analysed);
   const lines = [
     `session ${session.id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
     `${plural(analysed.samples, 'sample')} over ${formatElapsed(analysed.durationSeconds * 1000)}, ${endedText(session)}; judging ${METRIC_LABELS[analysed.metric]}` +
-      (analysed.restarts.length > 0 ? `; the program restarted ${analysed.restarts.length === 1 ? 'once' : `${analysed.restarts.length} times`}, each life judged on its own` : ''),
+      (lives ? `; ${lives}, each life judged on its own` : ''),
   ];
   return lines.join('\n');
 }

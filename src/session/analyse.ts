@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { regionGrowth } from '../db/regions.js';
-import { type CollectorAlive, loadSession, restartTicks, type SessionRow, sessionSeries, type SessionSeries, typeTotalsAtLastTick } from '../db/read.js';
+import { type CollectorAlive, execTicks, loadSession, restartTicks, type SessionRow, sessionSeries, type SessionSeries, typeTotalsAtLastTick } from '../db/read.js';
 import type { ReportModel } from '../report/html.js';
 import { ANALYZED_ROWS, formatBytes, formatDuration, type Metric, type Row } from '../vocabulary.js';
 
@@ -19,6 +19,8 @@ export interface AnalysedSession {
   findings: Finding[];
   /** When the watched program restarted, seconds since start. */
   restarts: number[];
+  /** When a watched process exec()d another program, seconds since start. */
+  execs: number[];
   metric: Metric;
 }
 
@@ -28,10 +30,14 @@ export function analyseStoredSession(db: Db, id: number, file: string, rows: rea
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
     : undefined;
-  const lives = restartTicks(db, id, metric);
+  const restarts = restartTicks(db, id, metric);
+  const execs = execTicks(db, id, metric);
+  // A restart and an exec both start a new program: what it uses is not the old one's growth.
+  const lives = [...new Set([...restarts, ...execs])].sort((a, b) => a - b);
   const findings = analyzeSession({ ...data, limit, lives }, rows, (from) => regionGrowth(db, id, from));
   const durationSeconds = data.t.length > 0 ? Math.round(data.t[data.t.length - 1] - data.t[0]) : 0;
-  return { session, series: data, samples: data.t.length, durationSeconds, findings, restarts: lives.map((i) => data.t[i]), metric };
+  const seconds = (ticks: number[]) => ticks.map((i) => data.t[i]);
+  return { session, series: data, samples: data.t.length, durationSeconds, findings, restarts: seconds(restarts), execs: seconds(execs), metric };
 }
 
 // The report's regions table shows this many of the largest growths.
@@ -66,6 +72,7 @@ export function reportModel(db: Db, id: number, file: string, alive: CollectorAl
     latest: typeTotalsAtLastTick(db, id),
     regions: regionGrowth(db, id, series.t[0] ?? 0).filter((r) => r.growthBytes !== 0).slice(0, REGION_ROWS),
     restarts: analysed.restarts,
+    execs: analysed.execs,
     metric,
   };
 }

@@ -11,11 +11,11 @@ export function showCommand(): Command {
     .argument('<session>', 'session id', parseSessionId)
     .addOption(dbOption('read'))
     .action(async (id: number, options: { db: string; json?: boolean; format?: string }) => {
-      const [{ showSession }, { endedText, printable, renderTable }] = await Promise.all([import('../../session/show.js'), import('../../report/text.js')]);
+      const [{ showSession }, { endedText, livesText, printable, renderTable }] = await Promise.all([import('../../session/show.js'), import('../../report/text.js')]);
       const shown = await showSession(options.db, id);
-      const { session, samples, durationSeconds, restarts, types } = shown;
+      const { session, samples, durationSeconds, restarts, execs, types } = shown;
       const format = outputFormat(options, FORMATS);
-      if (format === 'json') return void printJson({ session, samples, durationSeconds, restarts, types });
+      if (format === 'json') return void printJson({ session, samples, durationSeconds, restarts, execs, types });
       if (format === 'csv') {
         return void printCsv(['type', 'first', 'last', 'peak', 'verdict', 'slopeBytesPerHour'], ANALYZED_ROWS.map((type) => {
           const t = types[type];
@@ -26,7 +26,7 @@ export function showCommand(): Command {
         `session ${id}${session.label ? ` (${printable(session.label)})` : ''}: ${printable(session.command)}`,
         `${session.mode} of pid ${session.targetPid} on ${printable(session.host)}, ${new Date(session.startedAt).toISOString()}, ${plural(samples, 'sample')} over ${formatElapsed(durationSeconds * 1000)}, ` +
           `${endedText(session)}${session.exitCode === null ? '' : ` (exit code ${session.exitCode})`}`,
-        ...(restarts.length > 0 ? [`the program restarted ${restarts.length === 1 ? 'once' : `${restarts.length} times`}, at ${restarts.map((r) => formatElapsed(r * 1000)).join(', ')}; each life is judged on its own`] : []),
+        ...(livesText(shown) ? [`${livesText(shown)}; each life is judged on its own`] : []),
       ];
       const rows = ANALYZED_ROWS.map((type) => {
         const t = types[type];

@@ -231,6 +231,9 @@ test("an exec() of the target is said once, its process row takes the new comman
   assert.deepEqual(shown.restarts, []);
   const seconds = query<{ s: number }>(db, `SELECT elapsed_ms / 1000.0 AS s FROM samples WHERE seq = ${execs[0].seq}`)[0].s;
   assert.ok(Math.abs(shown.execs[0] - seconds) < 1e-6, `${shown.execs[0]} s vs the exec's tick at ${seconds} s`);
+  // The analysis splits the series at the exec: every finding judges two lives.
+  const analysed = JSON.parse((await runCli(['analyze', '1', '--db', db, '--json'])).stdout) as { findings: { type: string; lives: { startSeconds: number }[] }[] };
+  for (const finding of analysed.findings) assert.equal(finding.lives.length, 2, `${finding.type}: ${JSON.stringify(finding.lives)}`);
   const html = path.join(dir, 'exec.html');
   assert.equal((await runCli(['report', '1', '--db', db, '-o', html])).code, 0);
   const page = readFileSync(html, 'utf8');

@@ -17,7 +17,7 @@ export interface SessionData {
   /** The judged metric's bytes per type and tick, summed over the session's processes (e.g. one Float64Array each). */
   committed: Record<MemoryType, ArrayLike<number>>;
   limit: MemoryLimit | undefined;
-  /** Tick indices where the watched program restarted (a new target process); empty when it did not. */
+  /** Tick indices where a new program started: a restart (a new target process) or an exec(); empty when none did. */
   lives: number[];
 }
 

@@ -112,7 +112,7 @@ function analyzeLives(input: Series, starts: readonly number[], options: Analysi
   }
   const judged = lives.filter((l) => l.trend.verdict !== 'insufficient-data');
   const all = lives.map((l) => l.life);
-  if (judged.length === 0) return { ...insufficient(`has too little data to judge in each of its ${lives.length} lives (the program restarted ${lives.length - 1} time${lives.length === 2 ? '' : 's'})`), lives: all };
+  if (judged.length === 0) return { ...insufficient(`has too little data to judge in each of its ${lives.length} lives (the program restarted or exec'd ${lives.length - 1} time${lives.length === 2 ? '' : 's'})`), lives: all };
   const decisive = judged.reduce((best, l) =>
     SEVERITY[l.trend.verdict] > SEVERITY[best.trend.verdict] || (SEVERITY[l.trend.verdict] === SEVERITY[best.trend.verdict] && l.duration >= best.duration) ? l : best);
   const which = `in life ${lives.indexOf(decisive) + 1} of ${lives.length} (from ${formatElapsed(Math.round(decisive.life.startSeconds) * 1000)})`;

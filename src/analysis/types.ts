@@ -64,6 +64,6 @@ export interface Finding {
   confidence: number;
   explanation: string;
   topRegions: RegionGrowth[];
-  /** Each life's own verdict when the program restarted during the session (empty when it did not). */
+  /** Each life's own verdict when the program restarted or exec'd during the session (empty when it did not). */
   lives: LifeTrend[];
 }

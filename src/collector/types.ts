@@ -99,6 +99,8 @@ export interface ProcessInfo {
 
 /** One implementation per platform, chosen once by `loadCollector`. */
 export interface Collector {
+  /** The platform its samples are of (`linux-x64`, `win32-x64`): what a session recorded with it is stored as. */
+  readonly platform: string;
   /** One look at a process. */
   snapshot(pid: number, options: SnapshotOptions): Snapshot;
   /** A probe for sampling the same process repeatedly. */

@@ -214,7 +214,7 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
       targetPid: first.pid,
       targetStartTime: first.startTime,
       host,
-      platform: `${process.platform}-${process.arch}`,
+      platform: collector.platform,
       intervalMs: spec.schedule.kind === 'every' ? spec.schedule.ms : null,
       cron: spec.schedule.kind === 'cron' ? spec.schedule.expression : null,
       followChildren: spec.followChildren,

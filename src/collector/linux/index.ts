@@ -501,6 +501,7 @@ function groupMembers(pgid: number): number[] {
 }
 
 export const linuxCollector: Collector = {
+  platform: `linux-${process.arch}`,
   snapshot: (pid, options) => new LinuxProbe(pid).sample(options),
   open: (pid) => new LinuxProbe(pid),
   children: childrenOf,

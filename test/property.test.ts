@@ -91,7 +91,7 @@ function wellFormedTotals(totals: Record<string, Record<string, number> | undefi
   }
 }
 
-const TARGETS: Record<string, { input: 'text' | 'bytes'; run: (input: string & Buffer) => void }> = {
+const TARGETS: Record<string, { input: 'text' | 'bytes'; run: (input: string & Buffer) => unknown }> = {
   parseMaps: { input: 'text', run: (text) => wellFormedMappings(parseMaps(text)) },
   parseSmaps: { input: 'text', run: (text) => wellFormedMappings(parseSmaps(text)) },
   parseStatus: {
@@ -121,7 +121,7 @@ const TARGETS: Record<string, { input: 'text' | 'bytes'; run: (input: string & B
       if (!Number.isSafeInteger(pages) || pages < 0 || pages > data.length / 8) throw new Malformed(`${pages} pages from ${data.length} bytes`);
     },
   },
-  parseVmmapCsv: { input: 'bytes', run: (data) => wellFormedTotals(parseVmmapCsv(data) as never) },
+  parseVmmapCsv: { input: 'bytes', run: async (data) => wellFormedTotals((await parseVmmapCsv(data)) as never) },
   parseVmmapMmp: {
     input: 'bytes',
     run: (data) => {
@@ -291,14 +291,14 @@ function readEveryWay(dump: ReturnType<typeof checkDump>): void {
 
 // ---- the run ----
 
-function runCase(summary: Summary, name: string, input: Buffer, how: string): void {
+async function runCase(summary: Summary, name: string, input: Buffer, how: string): Promise<void> {
   const target = TARGETS[name];
   const argument = (target.input === 'text' ? input.toString('latin1') : input) as string & Buffer;
   summary.cases++;
   summary.byTarget[name] = (summary.byTarget[name] ?? 0) + 1;
   const started = performance.now();
   try {
-    target.run(argument);
+    await target.run(argument);
   } catch (error) {
     const preview = JSON.stringify(input.subarray(0, 80).toString('latin1'));
     if (error instanceof Malformed || error instanceof assert.AssertionError) summary.failures.push(`${name} (${how}) returned a malformed result: ${error.message}; input ${preview}`);
@@ -311,20 +311,20 @@ function runCase(summary: Summary, name: string, input: Buffer, how: string): vo
   if (ms > CALL_LIMIT_MS) summary.failures.push(`${name} (${how}) took ${ms.toFixed(0)} ms`);
 }
 
-function runProperties(seed: number): Summary {
+async function runProperties(seed: number): Promise<Summary> {
   const random = generator(seed);
   const summary: Summary = { cases: 0, threw: 0, failures: [], byTarget: {}, readBack: 0 };
   const real = seeds();
   for (const [name, inputs] of Object.entries(real)) {
     for (const input of inputs) {
       // Truncated at every 1/50th of the way.
-      for (let k = 0; k <= 50; k++) runCase(summary, name, input.subarray(0, Math.floor((input.length * k) / 50)), `truncated at ${k}/50`);
-      for (let k = 0; k < 40; k++) runCase(summary, name, mutate(random, input), 'mutated');
+      for (let k = 0; k <= 50; k++) await runCase(summary, name, input.subarray(0, Math.floor((input.length * k) / 50)), `truncated at ${k}/50`);
+      for (let k = 0; k < 40; k++) await runCase(summary, name, mutate(random, input), 'mutated');
     }
-    for (let k = 0; k < 40; k++) runCase(summary, name, randomInput(random), 'random');
-    for (let k = 0; k < 3; k++) runCase(summary, name, deepNesting(random), 'deeply nested');
+    for (let k = 0; k < 40; k++) await runCase(summary, name, randomInput(random), 'random');
+    for (let k = 0; k < 3; k++) await runCase(summary, name, deepNesting(random), 'deeply nested');
   }
-  for (let k = 0; k < 300; k++) runCase(summary, 'checkDump', hostileDump(random), 'hostile fields');
+  for (let k = 0; k < 300; k++) await runCase(summary, 'checkDump', hostileDump(random), 'hostile fields');
   if (readBack !== undefined) {
     summary.readBack = (readBack.db.$client.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
     readBack.db.$client.close();
@@ -334,7 +334,7 @@ function runProperties(seed: number): Summary {
 }
 
 if (!isMainThread) {
-  parentPort!.postMessage(runProperties(workerData.seed as number));
+  parentPort!.postMessage(await runProperties(workerData.seed as number));
 } else {
   test('the /proc parsers and the importers on random, truncated and hostile input: a well-formed result or a one-line Error, fast', async () => {
     const seed = Number(process.env.LEAKWATCH_PROPERTY_SEED ?? 20_261_202);

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { LeakwatchError } from '../errors.js';
 import type { Db } from '../db/open.js';
+import type { VmmapTotals } from '../import/vmmap-mmp.js';
 import { withWritableDatabase } from './database.js';
 
 export interface ImportResult {
@@ -15,9 +16,9 @@ export interface ImportResult {
 }
 
 /** A parser's complaint about a file, as one line naming the file. */
-function parsing<T>(file: string, parse: () => T): T {
+async function parsing<T>(file: string, parse: () => T | Promise<T>): Promise<T> {
   try {
-    return parse();
+    return await parse();
   } catch (error) {
     if (error instanceof LeakwatchError) throw error;
     throw new LeakwatchError(`${file}: ${(error as Error).message}`);
@@ -37,7 +38,7 @@ const modifiedAt = (file: string) => Math.floor(statSync(file).mtimeMs);
  *   (copied, unzipped); without it the files' mtimes time the snapshots.
  */
 export async function importFiles(dbFile: string, files: string[], options: { label?: string; everyMs?: number }): Promise<ImportResult> {
-  const [{ schemaVersion }, { checkDump, parseDumpText }, { loadDump }, { storeForeignSnapshots }, { detectImportFormat, importLimit, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
+  const [{ schemaVersion }, { checkDump, parseDumpText }, { loadDump }, { storeForeignSnapshots }, { importFileChunks, importFormat, importLimit, readImportFile }, { decodeImportText }, { parseVmmapCsv }, { parseVmmapMmp }] = await Promise.all([
     import('../db/open.js'),
     import('../db/dump-check.js'),
     import('../db/dump.js'),
@@ -47,8 +48,8 @@ export async function importFiles(dbFile: string, files: string[], options: { la
     import('../import/vmmap-csv.js'),
     import('../import/vmmap-mmp.js'),
   ]);
-  const contents = files.map(readImportFile);
-  const kinds = contents.map(detectImportFormat);
+  // Told from each file's first bytes: the files are read only once they are known to go together.
+  const kinds = files.map(importFormat);
   if (new Set(kinds).size > 1 || (kinds[0] !== 'csv' && files.length > 1)) {
     throw new LeakwatchError('import takes one JSON export, one .mmp file, or one or more VMMap CSV exports');
   }
@@ -57,13 +58,15 @@ export async function importFiles(dbFile: string, files: string[], options: { la
   // Every file is parsed and checked before the database is opened: a refused file stores (and creates) nothing.
   let store: (db: Db) => number;
   if (format === 'json') {
-    const parsed = parsing(files[0], () => parseDumpText(decodeImportText(contents[0], importLimit('json')))) as { format?: unknown; schema?: unknown } | null;
+    const bytes = readImportFile(files[0]);
+    const parsed = (await parsing(files[0], () => parseDumpText(decodeImportText(bytes, importLimit('json'))))) as { format?: unknown; schema?: unknown } | null;
     if (parsed?.format !== 'leakwatch-session') throw new LeakwatchError(`${files[0]} is not a leakwatch export (export --format json)`);
     if (typeof parsed.schema === 'number' && parsed.schema > schemaVersion()) throw new LeakwatchError(`${files[0]} was exported by a newer leakwatch (schema ${parsed.schema}; this one knows up to ${schemaVersion()})`);
-    const dump = parsing(files[0], () => checkDump(parsed, schemaVersion()));
+    const dump = await parsing(files[0], () => checkDump(parsed, schemaVersion()));
     store = (db) => loadDump(db, dump, options.label);
   } else if (format === 'mmp') {
-    const snapshots = parsing(files[0], () => parseVmmapMmp(contents[0]));
+    const bytes = readImportFile(files[0]);
+    const snapshots = await parsing(files[0], () => parseVmmapMmp(bytes));
     const firstTime = Date.parse(snapshots[0].timestamp ?? '') || modifiedAt(files[0]);
     // Without timestamps in the file the snapshots' times are unknown: they are stored a minute apart, in order.
     let previous = firstTime;
@@ -85,7 +88,10 @@ export async function importFiles(dbFile: string, files: string[], options: { la
     if (outOfOrder > 0) {
       throw new LeakwatchError(`${files[outOfOrder]} is older than ${files[outOfOrder - 1]}: give the files in the order they were taken, or space them with --every <interval> when their times were lost`);
     }
-    const ticks = files.map((file, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: parsing(file, () => parseVmmapCsv(contents[i])) }));
+    const types: VmmapTotals[] = [];
+    // One file at a time, each read only up to the end of its summary block.
+    for (const file of files) types.push(await parsing(file, () => parseVmmapCsv(importFileChunks(file))));
+    const ticks = files.map((_, i) => ({ takenAt: times[i], elapsedMs: times[i] - times[0], types: types[i] }));
     store = (db) => storeForeignSnapshots(db, { command: `VMMap CSV exports: ${files.join(' ')}`, platform: 'windows (VMMap .csv)', label: options.label }, ticks);
   }
   return withWritableDatabase(dbFile, (db) => {

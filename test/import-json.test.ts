@@ -109,8 +109,8 @@ test('JSON import check: references and identities', () => {
   refused(changed((d) => Object.assign(d.processes[1], { pid: 4242, start_time: d.processes[0].start_time })), /^processes\[1\]: pid 4242 started at ".*" is already processes\[0\]$/);
   refused(changed((d) => d.verdicts.push({ ...d.verdicts[0] })), 'verdicts[2]: heap suspected is already verdicts[0]');
   refused(changed((d) => (d.execs[0].process_id = 99)), 'execs[0].process_id: 99 is not the id of any of the processes');
-  refused(changed((d) => (d.execs[0] = { ...d.execs[0], process_id: 4, seq: 5 })), "execs[0].seq: 5 is outside its process's first_seq..last_seq (10..59)");
-  refused(changed((d) => d.execs.push({ ...d.execs[0] })), 'execs[1]: process 3 at seq 30 is already execs[0]');
+  refused(changed((d) => (d.execs[0].seq = 5)), "execs[0].seq: 5 is outside its process's first_seq..last_seq (10..59)");
+  refused(changed((d) => d.execs.push({ ...d.execs[0] })), 'execs[1]: process 4 at seq 59 is already execs[0]');
   refused(changed((d) => (d.execs[0].command = null)), 'execs[0].command: is null, but the column needs a text');
   refused(changed((d) => (d.regions[0].end = d.regions[0].start)), /^regions\[0\]\.end: "7f0000000000" is not above its start "7f0000000000"$/);
 });

@@ -1,6 +1,6 @@
 /**
  * A leakwatch JSON export built here, row by row as `export --format json` writes it: two processes (a child from
- * tick 10), a heap that grows, full region lists and deltas, online verdicts, an exec() of the target half-way.
+ * tick 10), a heap that grows, full region lists and deltas, online verdicts, an exec() of the child at the last tick.
  * Every column of the schema is filled.
  */
 import { getTableColumns } from 'drizzle-orm';
@@ -85,6 +85,6 @@ export function validDump(options: DumpOptions = {}): Dump {
     { session_id: 7, type: 'heap', verdict: 'suspected', first_reached_at: t0 + 20_000, first_reached_seq: 20 },
     { session_id: 7, type: 'heap', verdict: 'leak', first_reached_at: t0 + 40_000, first_reached_seq: 40 },
   ];
-  const execs: Row[] = [{ process_id: 3, seq: Math.floor(ticks / 2), command: `${command} --reloaded` }];
+  const execs: Row[] = [{ process_id: 4, seq: ticks - 1, command: `${command} --reloaded` }];
   return { format: 'leakwatch-session', schema: schemaVersion(), session, processes, samples: rows, regions, verdicts, execs };
 }

@@ -37,7 +37,19 @@ export interface WindowsNode {
 export function spawnWindowsNode(setup: WineSetup, script: string, args: string[], options: WindowsNodeOptions): WindowsNode {
   const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-wine-io-'));
   const relays = { stdout: relay(dir, 'stdout', options.stdout), stderr: relay(dir, 'stderr', options.stderr) };
+  const timer = setInterval(() => {
+    relays.stdout?.pump();
+    relays.stderr?.pump();
+  }, POLL_MS);
   const preload = windowsFileUrl(path.join(import.meta.dirname, 'preload.js'));
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return; // 'error' and 'exit' can both come
+    finished = true;
+    clearInterval(timer);
+    for (const r of Object.values(relays)) r?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   let child: ChildProcess;
   try {
     child = spawn('wine', [setup.nodeExe, '--import', preload, windowsPath(script), ...args], {
@@ -45,20 +57,14 @@ export function spawnWindowsNode(setup: WineSetup, script: string, args: string[
       env: setup.env,
       stdio: ['ignore', relays.stdout?.writeFd ?? 'inherit', relays.stderr?.writeFd ?? 'inherit'],
     });
+  } catch (err) {
+    finish();
+    throw err;
   } finally {
     // The child holds its own copies now (or never started).
     for (const r of Object.values(relays)) if (r !== undefined) closeSync(r.writeFd);
   }
-  const timer = setInterval(() => {
-    relays.stdout?.pump();
-    relays.stderr?.pump();
-  }, POLL_MS);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    const finish = (): void => {
-      clearInterval(timer);
-      for (const r of Object.values(relays)) r?.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
     child.on('error', (err) => {
       finish();
       reject(err);

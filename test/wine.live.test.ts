@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { windowsPath } from '../scripts/wine/setup.js';
+import { windowsPath } from '../src/collector/wine/setup.js';
 import { outputOf, runCli } from './helpers/cli.js';
 import { sleep } from './helpers/live.js';
 import { repoRoot } from './helpers/targets.js';

@@ -1,6 +1,6 @@
 /**
  * Windows Node under Wine: `wine node.exe --import preload.js <script> <args>`, in the set-up prefix, with koffi
- * resolved to its Windows build (see preload.ts).
+ * resolved to its Windows build (see src/collector/wine/preload.ts).
  *
  * Under Wine, Windows Node fails with EBADF on a stdin, stdout or stderr that is a pipe or a FIFO (measured with Wine
  * 8.0 and Node 20.20.2); a terminal, a file and /dev/null work. So an output stream whose sink is 'inherit' is handed
@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { windowsFileUrl, windowsPath, type WineSetup } from './setup.js';
+import { windowsNodeArgs, type WineSetup } from '../../src/collector/wine/setup.js';
 
 const POLL_MS = 50;
 
@@ -41,7 +41,6 @@ export function spawnWindowsNode(setup: WineSetup, script: string, args: string[
     relays.stdout?.pump();
     relays.stderr?.pump();
   }, POLL_MS);
-  const preload = windowsFileUrl(path.join(import.meta.dirname, 'preload.js'));
   let finished = false;
   const finish = (): void => {
     if (finished) return; // 'error' and 'exit' can both come
@@ -52,7 +51,7 @@ export function spawnWindowsNode(setup: WineSetup, script: string, args: string[
   };
   let child: ChildProcess;
   try {
-    child = spawn('wine', [setup.nodeExe, '--import', preload, windowsPath(script), ...args], {
+    child = spawn('wine', windowsNodeArgs(setup, script, args), {
       cwd: options.cwd,
       env: setup.env,
       stdio: ['ignore', relays.stdout?.writeFd ?? 'inherit', relays.stderr?.writeFd ?? 'inherit'],

@@ -9,7 +9,7 @@
 import { constants } from 'node:os';
 import path from 'node:path';
 import { spawnWindowsNode, type Sink } from './node.js';
-import { checkoutRoot, setupWine, type WineSetup } from './setup.js';
+import { checkoutRoot, setupWine, type WineSetup } from '../../src/collector/wine/setup.js';
 
 const say = (line: string) => process.stderr.write(`leakwatch wine: ${line}\n`);
 

@@ -85,3 +85,6 @@ export function parseTypeList<T extends string>(text: string, allowed: readonly 
   if (unknown !== undefined || types.length === 0) throw new LeakwatchError(`unknown type '${unknown ?? text}' (one of: ${allowed.join(', ')})`);
   return types as T[];
 }
+
+/** `--wine` of snapshot and watch. */
+export const WINE_HELP = 'the process is a Windows program under Wine, by its Windows pid: sampled by the Windows collector in Windows Node under Wine, in $WINEPREFIX (set up on first use)';

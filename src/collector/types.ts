@@ -115,4 +115,6 @@ export interface Collector {
   processes(): ProcessInfo[];
   /** The live (not zombie) processes of a process group. */
   groupMembers(pgid: number): number[];
+  /** Ends what the collector started (a remote one's far side); absent when there is nothing to end. */
+  close?(): void;
 }

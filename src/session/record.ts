@@ -20,6 +20,8 @@ export interface WatchOptions {
   json?: boolean;
   progress: string;
   quiet?: boolean;
+  /** The target is a Windows program under Wine, sampled by the Windows collector there. */
+  wine?: boolean;
 }
 
 function scheduleOf(options: WatchOptions): Schedule {
@@ -70,7 +72,8 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     import('../db/open.js'),
     import('../watch/recorder.js'),
   ]);
-  const collector = await loadCollector();
+  const collector = await loadCollector(options.wine ? 'wine' : 'local');
+  const local = options.wine ? await loadCollector() : collector;
   const db = openForWrite(options.db);
   const live = process.stderr.isTTY === true;
   const say = (line: string) => {
@@ -119,12 +122,13 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
           say(progressLine(session, status));
         }
       },
-    });
+    }, local);
   } catch (error) {
     await spec?.child?.terminate();
     throw error;
   } finally {
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    collector.close?.();
     db.$client.close();
   }
   if (live && !options.quiet) writeStderr('\n');

@@ -149,15 +149,19 @@ async function exitedSoon(child: StartedChild): Promise<number | undefined> {
   }
 }
 
-export async function recordSession(collector: Collector, db: Db, spec: WatchSpec, hooks: WatchHooks = {}): Promise<WatchResult> {
+/**
+ * Records a session of the targets `collector` samples. `local` is the collector of the machine leakwatch runs on:
+ * it knows leakwatch's own process and other collectors' (the target's may sample another system, Wine's).
+ */
+export async function recordSession(collector: Collector, db: Db, spec: WatchSpec, hooks: WatchHooks = {}, local: Collector = collector): Promise<WatchResult> {
   const host = hostname();
-  const ownStartTime = collector.startTimeOf(process.pid);
+  const ownStartTime = local.startTimeOf(process.pid);
   if (ownStartTime === undefined) throw new Error('cannot read leakwatch\'s own process start time');
   const file = db.$client.name;
   const limits = outageLimits();
   // A lock or a full disk must not stop the watch before it starts: readers judge such sessions by themselves.
   try {
-    closeAbandonedSessions(db, host, (pid, startTime) => collector.startTimeOf(pid) === startTime);
+    closeAbandonedSessions(db, host, (pid, startTime) => local.startTimeOf(pid) === startTime);
   } catch (error) {
     if (!outageCause(error)) throw error;
   }

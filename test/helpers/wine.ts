@@ -12,7 +12,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnWindowsNode } from '../../scripts/wine/node.js';
-import { removePrefix, setupWine, wineMissing, windowsPath, type WineSetup } from '../../scripts/wine/setup.js';
+import { removePrefix, setupWine, wineMissing, windowsPath, type WineSetup } from '../../src/collector/wine/setup.js';
 import { outputOf, type CliResult } from './cli.js';
 import { until } from './live.js';
 import { buildC, repoRoot } from './targets.js';

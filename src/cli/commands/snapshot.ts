@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { TotalColumn } from '../../vocabulary.js';
 import { MEMORY_TYPES, TOTAL_COLUMNS } from '../../vocabulary.js';
 import { regionTable, snapshotHeading, sortRegions, typeTable } from '../../report/text.js';
-import { addExamples, addOutputOptions, outputFormat, parsePid, parseSortColumn } from '../options.js';
+import { addExamples, addOutputOptions, outputFormat, parsePid, parseSortColumn, WINE_HELP } from '../options.js';
 import { printCsv, printJson, printText } from '../print.js';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
@@ -12,6 +12,7 @@ interface SnapshotOptions {
   format?: string;
   regions?: boolean;
   sort?: TotalColumn;
+  wine?: boolean;
 }
 
 export function snapshotCommand(): Command {
@@ -20,9 +21,16 @@ export function snapshotCommand(): Command {
     .argument('<pid>', 'process id', parsePid)
     .option('--regions', 'also list every region: address range, type, protection, sizes, details')
     .option('--sort <column>', 'sort rows by a column, largest first (size, committed, private, total-ws, ...)', parseSortColumn)
+    .option('--wine', WINE_HELP)
     .action(async (pid: number, options: SnapshotOptions) => {
       const { loadCollector } = await import('../../collector/index.js');
-      const snapshot = (await loadCollector()).snapshot(pid, { usage: true });
+      const collector = await loadCollector(options.wine ? 'wine' : 'local');
+      let snapshot;
+      try {
+        snapshot = collector.snapshot(pid, { usage: true });
+      } finally {
+        collector.close?.();
+      }
       snapshot.regions = sortRegions(snapshot.regions, options.sort);
       const format = outputFormat(options, FORMATS);
       if (format === 'json') return void printJson(snapshot);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { LeakwatchError } from '../../errors.js';
 import type { WatchOptions } from '../../session/record.js';
 import type { TargetSelector } from '../../watch/targets.js';
-import { addExamples, parsePid } from '../options.js';
+import { addExamples, parsePid, WINE_HELP } from '../options.js';
 import { addRecordingOptions, recordingOptions } from './recording-options.js';
 
 interface WatchTargetOptions extends WatchOptions {
@@ -10,6 +10,7 @@ interface WatchTargetOptions extends WatchOptions {
   pidfile?: string;
   all?: boolean;
   follow?: boolean;
+  wine?: boolean;
 }
 
 /** Exactly one of a pid, --name or --pidfile; --all only with --name; --follow only for targets that can come back. */
@@ -36,6 +37,7 @@ export function watchCommand(): Command {
     .option('--pidfile <file>', 'the process whose pid this file holds (re-read after a restart)')
     .option('--all', 'with --name: watch every matching process as one session')
     .option('--follow', 'when the target exits, wait for the next matching process and go on in the same session')
+    .option('--wine', WINE_HELP)
     .action(async (pidText: string | undefined, options: WatchTargetOptions) => {
       const targets = selectorOf(pidText, options);
       const { record } = await import('../../session/record.js');

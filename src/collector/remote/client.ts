@@ -5,6 +5,7 @@
  */
 import { appendFileSync, openSync, readFileSync } from 'node:fs';
 import { LeakwatchError } from '../../errors.js';
+import { EXIT } from '../../vocabulary.js';
 import type { Collector, MemoryLimit, ProcessInfo, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
 import { fromWire, LineReader, type Method, type Response } from './protocol.js';
 
@@ -54,10 +55,10 @@ export class RemoteCollector implements Collector {
         if (response.id !== id && response.id !== -1) continue;
         this.answered = true;
         if (response.ok) return response.value as T;
-        throw response.id === -1 ? new LeakwatchError(`${this.far.name} failed: ${response.error.message}`, 3) : fromWire(response.error);
+        throw response.id === -1 ? new LeakwatchError(`${this.far.name} failed: ${response.error.message}`, EXIT.watchFailed) : fromWire(response.error);
       }
-      if (!this.far.running()) throw new LeakwatchError(`${this.far.name} has exited${this.far.lastWords() ? `: ${this.far.lastWords()}` : ''}`, 3);
-      if (Date.now() > deadline) throw new LeakwatchError(`${this.far.name} did not answer ${method} within ${patience / 1000} s`, 3);
+      if (!this.far.running()) throw new LeakwatchError(`${this.far.name} has exited${this.far.lastWords() ? `: ${this.far.lastWords()}` : ''}`, EXIT.watchFailed);
+      if (Date.now() > deadline) throw new LeakwatchError(`${this.far.name} did not answer ${method} within ${patience / 1000} s`, EXIT.watchFailed);
       Atomics.wait(this.sleeper, 0, 0, POLL_MS);
     }
   }

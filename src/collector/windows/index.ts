@@ -385,7 +385,8 @@ class WindowsProbe implements ProcessProbe {
 
     let perBlock: RegionUsage[] | undefined;
     if (usage) {
-      const ws = workingSet(handle, blocks);
+      // Our own process through its pseudo-handle: Wine answers QueryWorkingSetEx for that one only.
+      const ws = workingSet(pid === process.pid ? api().GetCurrentProcess() : handle, blocks);
       if (typeof ws === 'number') unseen.workingSet = `QueryWorkingSetEx was refused (Windows error ${ws}; Wine refuses it across processes): no per-region working set; Total WS and Private of the total are the process's own figures`;
       else perBlock = ws;
     }

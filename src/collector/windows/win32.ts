@@ -15,6 +15,8 @@ export interface Win32 {
   OpenProcess(access: number, inherit: number, pid: number): Handle | null;
   OpenThread(access: number, inherit: number, tid: number): Handle | null;
   CloseHandle(handle: Handle): number;
+  /** The pseudo-handle of our own process (-1). */
+  GetCurrentProcess(): Handle;
   /** Fills `info` with a MEMORY_BASIC_INFORMATION; returns the bytes written, 0 on failure. */
   VirtualQueryEx(process: Handle, address: number, info: Buffer, length: number): number | bigint;
   /** Nonzero when all `size` bytes were read (last argument: NULL). */
@@ -47,6 +49,7 @@ const PROTOTYPES = {
     'void* __stdcall OpenProcess(uint32 access, int inherit, uint32 pid)',
     'void* __stdcall OpenThread(uint32 access, int inherit, uint32 tid)',
     'int __stdcall CloseHandle(void* handle)',
+    'void* __stdcall GetCurrentProcess()',
     'uintptr __stdcall VirtualQueryEx(void* process, uint64 address, void* info, uintptr length)',
     'int __stdcall ReadProcessMemory(void* process, uint64 address, void* into, uintptr size, void* read)',
     'uint32 __stdcall K32GetMappedFileNameW(void* process, uint64 address, void* name, uint32 characters)',

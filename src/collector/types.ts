@@ -32,7 +32,7 @@ export interface Region extends Partial<RegionUsage> {
   start: string;
   end: string;
   type: Exclude<MemoryType, 'pageTable' | 'free'>;
-  /** e.g. `rw-p` on Linux. */
+  /** e.g. `rw-p` on Linux; on Windows the block's current protection: `rw-`, `r-x`, `rc-` (copy-on-write), `rw-+guard`, `reserved`. */
   protection: string;
   size: number;
   committed: number;

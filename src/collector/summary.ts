@@ -32,6 +32,22 @@ export function freeGaps(ranges: { start: number; end: number }[], low: number, 
   return { size, blocks, largest };
 }
 
+/**
+ * The index of the range that holds `address` in sorted, non-overlapping ranges [start, end), or -1. O(log n).
+ * @example indexContaining([{start: 0x1000, end: 0x2000}], 0x1800, (r) => r.start, (r) => r.end) // 0
+ */
+export function indexContaining<T>(sorted: readonly T[], address: number, start: (range: T) => number, end: (range: T) => number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (address < start(sorted[mid])) hi = mid - 1;
+    else if (address >= end(sorted[mid])) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
 const USAGE_COLUMNS = ['private', 'totalWs', 'privateWs', 'shareableWs', 'sharedWs', 'lockedWs'] as const;
 
 /** Sums one group of regions. Working-set columns appear only when every region has them. */

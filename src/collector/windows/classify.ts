@@ -5,7 +5,7 @@
  * protection: VirtualProtect can make any page of any allocation look like anything.
  */
 import type { Method, Region, RegionUsage } from '../types.js';
-import type { FreeSpace } from '../summary.js';
+import { indexContaining, type FreeSpace } from '../summary.js';
 import {
   MEM_COMMIT,
   MEM_FREE,
@@ -207,15 +207,8 @@ export function stackClaims(threads: ThreadStack[], allocations: Allocation[]): 
   return claims;
 }
 
-/** Binary search over allocations in address order. */
+/** The allocation that holds `address`, by binary search over allocations in address order. */
 export function allocationContaining(allocations: Allocation[], address: number): Allocation | undefined {
-  let lo = 0;
-  let hi = allocations.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (address < allocations[mid].base) hi = mid - 1;
-    else if (address >= allocations[mid].end) lo = mid + 1;
-    else return allocations[mid];
-  }
-  return undefined;
+  const i = indexContaining(allocations, address, (a) => a.base, (a) => a.end);
+  return i < 0 ? undefined : allocations[i];
 }

@@ -191,7 +191,8 @@ function mappedFiles(handle: Handle, allocations: Allocation[]): Map<number, str
     if (a.type !== MEM_IMAGE && a.type !== MEM_MAPPED) continue;
     const length = api().K32GetMappedFileNameW(handle, a.base, name, name.length / 2);
     if (length === 0) continue;
-    const path = name.toString('utf16le', 0, length * 2);
+    // Wine counts the terminating NUL in the length of some names: the path ends at the first one.
+    const path = name.toString('utf16le', 0, length * 2).split('\0')[0];
     devices ??= path.startsWith('\\Device\\') ? dosDevices() : new Map();
     files.set(a.base, toDrivePath(path, devices));
   }

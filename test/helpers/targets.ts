@@ -51,16 +51,20 @@ export function repoRoot(): string {
  * returns the binary's path.
  */
 export function buildCTarget(name: 'alloc' | 'leaker' | 'forkstorm'): string {
-  return buildC(name, name, ['-Wall', '-Wextra', '-O0', '-pthread'], ['-lrt']);
+  return buildC(`${name}.c`, name, ['-Wall', '-Wextra', '-O0', '-pthread'], ['-lrt']);
 }
 
 /** Compiles test/targets/<name>.c into a shared library lib<name>.so (cached like buildCTarget) and returns its path. */
 export function buildSharedLibrary(name: 'bigbss'): string {
-  return buildC(name, `lib${name}.so`, ['-Wall', '-Wextra', '-O0', '-shared', '-fPIC'], []);
+  return buildC(`${name}.c`, `lib${name}.so`, ['-Wall', '-Wextra', '-O0', '-shared', '-fPIC'], []);
 }
 
-function buildC(name: string, output: string, flags: string[], libraries: string[]): string {
-  const source = path.join(repoRoot(), 'test', 'targets', `${name}.c`);
+/**
+ * Compiles test/targets/<source> with `compiler` into <output> in a per-checkout cache directory (only when the
+ * binary is missing or older than the source) and returns the binary's path.
+ */
+export function buildC(source: string, output: string, flags: string[], libraries: string[], compiler = 'gcc'): string {
+  source = path.join(repoRoot(), 'test', 'targets', source);
   const key = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const dir = path.join(tmpdir(), `leakwatch-targets-${process.getuid?.() ?? 'u'}-${key}`);
   const binary = path.join(dir, output);
@@ -71,11 +75,11 @@ function buildC(name: string, output: string, flags: string[], libraries: string
   // Build under a private name, then rename: concurrent test files never see a partial binary.
   const partial = `${binary}.${process.pid}.tmp`;
   const args = [...flags, '-o', partial, source, ...libraries];
-  const gcc = spawnSync('gcc', args, { encoding: 'utf8' });
-  if (gcc.error !== undefined || gcc.status !== 0) {
+  const build = spawnSync(compiler, args, { encoding: 'utf8' });
+  if (build.error !== undefined || build.status !== 0) {
     rmSync(partial, { force: true });
-    const why = gcc.error !== undefined ? gcc.error.message : `exit status ${gcc.status ?? gcc.signal}`;
-    throw new Error(`building ${source} failed (gcc ${args.join(' ')}): ${why}\n${gcc.stderr ?? ''}`);
+    const why = build.error !== undefined ? build.error.message : `exit status ${build.status ?? build.signal}`;
+    throw new Error(`building ${source} failed (${compiler} ${args.join(' ')}): ${why}\n${build.stderr ?? ''}`);
   }
   renameSync(partial, binary);
   return binary;

@@ -12,7 +12,7 @@
  * Where Windows refuses something, the snapshot leaves it out and says so in `unseen` (never a made-up number):
  * - the heap list empty (Wine keeps none) → heaps by their segment signature (heuristic); none found → Private;
  * - QueryWorkingSetEx refused (Wine refuses it across processes: error 87) → no per-region working set; the Total
- *   row's Total WS and Private come from K32GetProcessMemoryInfo (the process's WorkingSetSize and PrivateUsage);
+ *   row's Total WS and Private come from K32GetProcessMemoryInfo (WorkingSetSize, and the commit charge);
  * - Page Table: these calls state no per-process page-table size;
  * - .NET: its GC heap is not told apart (managed.ts says why).
  */
@@ -398,9 +398,11 @@ class WindowsProbe implements ProcessProbe {
     const summary = summarize(regions, undefined, space.free);
     if (usage && !perBlock) {
       const counters = processCounters(handle);
-      // Wine answers PrivateUsage 0 for a process with private memory: a 0 there is "not known", never a figure.
+      // The commit charge: PrivateUsage, which Wine answers 0 for, else PagefileUsage (the same figure on Windows).
+      // A 0 in both is "not known", never a figure.
+      const commitCharge = counters && (counters.privateUsage || counters.pagefileUsage);
       if (counters && counters.workingSetSize > 0) summary.total.totalWs = counters.workingSetSize;
-      if (counters && counters.privateUsage > 0) summary.total.private = counters.privateUsage;
+      if (commitCharge) summary.total.private = commitCharge;
     }
     if (hasExited(handle)) throw exitedDuringRead(pid);
 

@@ -151,12 +151,14 @@ export const decodeThreadEntry = (bytes: Buffer) => ({ tid: bytes.readUInt32LE(8
 export const PROCESS_MEMORY_COUNTERS_EX_SIZE = 80;
 export interface ProcessMemoryCounters {
   workingSetSize: number;
-  /** The process's private commit charge (what Task Manager calls Commit size). */
+  /** The process's commit charge; Windows gives the same number as PrivateUsage, Wine only here. */
+  pagefileUsage: number;
+  /** The process's private commit charge (what Task Manager calls Commit size); Wine answers 0. */
   privateUsage: number;
 }
 
 export function decodeProcessMemoryCounters(bytes: Buffer): ProcessMemoryCounters {
-  return { workingSetSize: u64(bytes, 16), privateUsage: u64(bytes, 72) };
+  return { workingSetSize: u64(bytes, 16), pagefileUsage: u64(bytes, 56), privateUsage: u64(bytes, 72) };
 }
 
 /** PERFORMANCE_INFORMATION (psapi.h), 104 bytes on x64: CommitLimit is in pages of PageSize bytes. */

@@ -18,7 +18,9 @@ export async function loadCollector(source: CollectorSource = 'local', platform:
   switch (platform) {
     case 'linux':
       return (await import('./linux/index.js')).linuxCollector;
+    case 'win32':
+      return (await import('./windows/index.js')).windowsCollector;
     default:
-      throw new LeakwatchError(`no collector for platform '${platform}' yet (Linux is supported; Windows is planned)`);
+      throw new LeakwatchError(`no collector for platform '${platform}' (Linux and 64-bit Windows are supported)`);
   }
 }

@@ -32,12 +32,31 @@ export function freeGaps(ranges: { start: number; end: number }[], low: number, 
   return { size, blocks, largest };
 }
 
+/**
+ * The index of the range that holds `address` in sorted, non-overlapping ranges [start, end), or -1. O(log n).
+ * @example indexContaining([{start: 0x1000, end: 0x2000}], 0x1800, (r) => r.start, (r) => r.end) // 0
+ */
+export function indexContaining<T>(sorted: readonly T[], address: number, start: (range: T) => number, end: (range: T) => number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (address < start(sorted[mid])) hi = mid - 1;
+    else if (address >= end(sorted[mid])) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
 const USAGE_COLUMNS = ['private', 'totalWs', 'privateWs', 'shareableWs', 'sharedWs', 'lockedWs'] as const;
 
-/** Sums one group of regions. Working-set columns appear only when every region has them. */
-function sumRegions(regions: Region[]): TypeTotals {
+/**
+ * Sums one group of regions. Working-set columns appear only when every region has them; an empty group has them
+ * (as 0) only when the snapshot read working sets at all (`usageRead`), so a 0 is never shown for a column not read.
+ */
+function sumRegions(regions: Region[], usageRead: boolean): TypeTotals {
   const totals: TypeTotals = { size: 0, committed: 0, blocks: regions.length, largest: 0 };
-  const withUsage = regions.every((r) => r.totalWs !== undefined);
+  const withUsage = regions.length === 0 ? usageRead : regions.every((r) => r.totalWs !== undefined);
   if (withUsage) for (const key of USAGE_COLUMNS) totals[key] = 0;
   for (const r of regions) {
     totals.size += r.size;
@@ -60,8 +79,8 @@ export interface Summary {
 export function summarize(regions: Region[], pageTableBytes: number | undefined, free: FreeSpace): Summary {
   const byType = new Map<MemoryType, Region[]>(MEMORY_TYPES.map((t) => [t, []]));
   for (const r of regions) byType.get(r.type)!.push(r);
-  const types = Object.fromEntries(MEMORY_TYPES.map((t) => [t, sumRegions(byType.get(t)!)])) as Record<MemoryType, TypeTotals>;
   const hasUsage = regions.length > 0 && regions.every((r) => r.totalWs !== undefined);
+  const types = Object.fromEntries(MEMORY_TYPES.map((t) => [t, sumRegions(byType.get(t)!, hasUsage)])) as Record<MemoryType, TypeTotals>;
   types.pageTable =
     pageTableBytes === undefined
       ? { size: 0, committed: 0 }
@@ -77,5 +96,5 @@ export function summarize(regions: Region[], pageTableBytes: number | undefined,
           }),
         };
   types.free = { size: free.size, committed: 0, blocks: free.blocks, largest: free.largest };
-  return { types, total: sumRegions(regions) };
+  return { types, total: sumRegions(regions, hasUsage) };
 }

@@ -32,7 +32,7 @@ export interface Region extends Partial<RegionUsage> {
   start: string;
   end: string;
   type: Exclude<MemoryType, 'pageTable' | 'free'>;
-  /** e.g. `rw-p` on Linux. */
+  /** e.g. `rw-p` on Linux; on Windows the block's current protection: `rw-`, `r-x`, `rc-` (copy-on-write), `rw-+guard`, `reserved`. */
   protection: string;
   size: number;
   committed: number;
@@ -59,11 +59,34 @@ export interface Snapshot {
   /** Runtimes whose managed heap was found, and how. */
   managedHeaps: ManagedRuntime[];
   /**
-   * Whether glibc's mmapped chunks (large mallocs) were looked for in the process's memory: 'refused' when it could
-   * not be read (Linux: /proc/PID/mem needs the right to attach), and then they are counted as Private.
+   * Linux: whether glibc's mmapped chunks (large mallocs) were looked for in the process's memory: 'refused' when it
+   * could not be read (/proc/PID/mem needs the right to attach), and then they are counted as Private. Absent on
+   * Windows, which has no such chunks (`unseen` says what a Windows snapshot could not see).
    */
-  heapChunks: 'read' | 'refused';
+  heapChunks?: 'read' | 'refused';
+  /**
+   * Windows: what was looked for and not seen, each with why, so that a reader never takes a 0 or a missing column
+   * for a measurement. Absent when everything was seen (and on Linux).
+   */
+  unseen?: Unseen;
+  /**
+   * Windows: the part of Free that VMMap calls Unusable: free space from the end of an allocation up to the next
+   * allocation-granularity boundary (64 KiB), where no allocation can start. It is counted in Free too.
+   */
+  unusable?: { size: number; blocks: number };
   regions: Region[];
+}
+
+/** What a snapshot could not see, by what it concerns; each value says why in a sentence. */
+export interface Unseen {
+  /** The heaps (or some of them) were not found: their memory is in Private. */
+  heaps?: string;
+  /** Per-region working-set numbers could not be read: regions and types have no WS columns. */
+  workingSet?: string;
+  /** The page-table size is not known: Page Table's 0 means "not known". */
+  pageTable?: string;
+  /** A runtime's managed heap is not told apart: its memory is in Private. */
+  managedHeap?: string;
 }
 
 export interface SnapshotOptions {

@@ -72,9 +72,16 @@ export function regionTable(regions: Region[]): string {
 export function snapshotHeading(snapshot: Snapshot): string {
   const managed = snapshot.managedHeaps.map((m) => `${m.runtime === 'v8' ? 'V8' : 'JVM'} (${m.method})`).join(', ');
   const refused = snapshot.heapChunks === 'refused' ? `; large mallocs are in Private: reading /proc/${snapshot.pid}/mem was refused` : '';
+  const unusable = snapshot.unusable && snapshot.unusable.size > 0
+    ? [`Free includes ${formatBytes(snapshot.unusable.size)} Unusable (${plural(snapshot.unusable.blocks, 'block')} after allocations, up to the 64 KiB allocation granularity)`]
+    : [];
+  // Windows: what could not be seen, one line each, so a 0 or a missing column is not read as a measurement.
+  const unseen = Object.values(snapshot.unseen ?? {}).map((why) => `not seen: ${printable(why)}`);
   return [
     `pid ${snapshot.pid}  ${printable(snapshot.command)}`,
     `started ${snapshot.startTime}, snapshot at ${snapshot.takenAt}${managed ? `; managed heap: ${managed}` : ''}${refused}`,
+    ...unusable,
+    ...unseen,
   ].join('\n');
 }
 

@@ -432,6 +432,12 @@ export async function recordSession(collector: Collector, db: Db, spec: WatchSpe
           refusalsSaid.add(key);
           hooks.onNotice?.(`large mallocs of pid ${snapshot.pid} are counted in Private: reading /proc/${snapshot.pid}/mem was refused`);
         }
+        // Windows: what a snapshot could not see is said once per process too (Page Table's is always so: left out).
+        const unseen = Object.entries(snapshot.unseen ?? {}).filter(([what]) => what !== 'pageTable');
+        if (unseen.length > 0 && !refusalsSaid.has(key)) {
+          refusalsSaid.add(key);
+          for (const [, why] of unseen) hooks.onNotice?.(`pid ${snapshot.pid}: not seen: ${why}`);
+        }
       }
       for (const key of refusalsSaid) if (!sampled.has(key)) refusalsSaid.delete(key);
       writer ??= startSession(samples[0].snapshot);

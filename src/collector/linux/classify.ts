@@ -4,6 +4,7 @@
  * comes in as arguments. A mapping can become several regions: an image's .bss and what the kernel merged after
  * it, glibc's mmapped chunks and the other memory around them.
  */
+import { indexContaining } from '../summary.js';
 import type { Method, Region, RegionUsage } from '../types.js';
 import type { ChunkRun } from './glibc-chunks.js';
 import type { Mapping, SmapsCounters } from './procfs.js';
@@ -282,7 +283,7 @@ function markThreadStacks(
   };
   for (const thread of threads ?? []) {
     if (thread.sp === undefined) continue;
-    const i = indexContaining(mappings, thread.sp);
+    const i = indexContaining(mappings, thread.sp, (m) => m.start, (m) => m.end);
     if (i < 0) continue;
     const current = result[i];
     if (current === undefined) claimStack(i, `[thread ${thread.tid} stack]`, 'exact');
@@ -306,19 +307,6 @@ function markThreadStacks(
 function mostlyInside(m: Mapping, r: ManagedRange): boolean {
   const overlap = Math.min(m.end, r.end) - Math.max(m.start, r.start);
   return overlap * 2 > m.size;
-}
-
-/** Binary search over the sorted, non-overlapping mappings. */
-function indexContaining(mappings: Mapping[], address: number): number {
-  let lo = 0;
-  let hi = mappings.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (address < mappings[mid].start) hi = mid - 1;
-    else if (address >= mappings[mid].end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
 }
 
 function fileKey(m: Mapping): string {

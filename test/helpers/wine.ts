@@ -1,5 +1,5 @@
 /**
- * Live tests of Windows programs under Wine: the set-up (scripts/wine/setup.ts, the same as `npm run wine`), the
+ * Live tests of Windows programs under Wine: the set-up (src/collector/wine/setup.ts, the same as `npm run wine` and `--wine`), the
  * Windows test programs in test/targets/windows/, and leakwatch's CLI run by Windows Node.
  *
  * Each test file gets a prefix of its own (a clone of the cached template: milliseconds, no space), whatever

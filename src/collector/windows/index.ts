@@ -495,6 +495,7 @@ function memoryLimit(): MemoryLimit | undefined {
 }
 
 export const windowsCollector: Collector = {
+  platform: `win32-${process.arch}`,
   snapshot: (pid, options) => {
     const probe = new WindowsProbe(pid);
     try {

@@ -24,38 +24,41 @@ const MiB = 1024 * 1024;
 /** The CLI on Linux, pointed at the test file's Wine prefix. */
 const wineEnv = () => ({ ...process.env, WINEPREFIX: ensureWine().prefix });
 
-test('watch --wine: a Windows program leaking through VirtualAlloc is recorded as win32-x64, and analyze --fail-on-leak flags Private at its rate', { skip }, async () => {
-  // 256 KiB every 100 ms: 2.5 MiB/s, 100 MiB over the 40 s watch.
-  const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), ['virtual', '256', '100']);
-  const db = path.join(dir, 'leak.db');
-  try {
-    const watch = await runCli(['watch', String(target.pid), '--wine', '--every', '250ms', '--duration', '40s', '--db', db, '--json'], { env: wineEnv(), timeoutMs: 180_000 });
-    assert.equal(watch.code, 0, watch.stderr);
-    const result = JSON.parse(watch.stdout) as { session: number; samples: number; endReason: string };
-    assert.equal(result.endReason, 'duration');
-    assert.ok(result.samples >= 100, `${result.samples} samples in 40 s at 250 ms`);
-  } finally {
-    await target.stop();
-  }
-  const [session] = query<{ platform: string; target_pid: number; command: string }>(db, 'SELECT platform, target_pid, command FROM sessions');
-  assert.equal(session.platform, 'win32-x64');
-  assert.equal(session.target_pid, target.pid);
-  assert.match(session.command, /leak\.exe/i);
+// Each leak: 256 KiB every 100 ms (2.5 MiB/s, 100 MiB over the 40 s watch), through VirtualAlloc (Private) or
+// HeapAlloc on the process heap (Heap: under Wine found by its segments' signature, the PEB heap list being empty).
+for (const [mode, type] of [['virtual', 'private']] as const) {
+  test(`watch --wine: a Windows program leaking through ${mode === 'virtual' ? 'VirtualAlloc' : 'HeapAlloc'} is recorded as win32-x64, and analyze --fail-on-leak flags ${type === 'private' ? 'Private' : 'Heap'} at its rate`, { skip }, async () => {
+    const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), [mode, '256', '100']);
+    const db = path.join(dir, `${mode}.db`);
+    try {
+      const watch = await runCli(['watch', String(target.pid), '--wine', '--every', '250ms', '--duration', '40s', '--db', db, '--json'], { env: wineEnv(), timeoutMs: 180_000 });
+      assert.equal(watch.code, 0, watch.stderr);
+      const result = JSON.parse(watch.stdout) as { session: number; samples: number; endReason: string };
+      assert.equal(result.endReason, 'duration');
+      assert.ok(result.samples >= 100, `${result.samples} samples in 40 s at 250 ms`);
+    } finally {
+      await target.stop();
+    }
+    const [session] = query<{ platform: string; target_pid: number; command: string }>(db, 'SELECT platform, target_pid, command FROM sessions');
+    assert.equal(session.platform, 'win32-x64');
+    assert.equal(session.target_pid, target.pid);
+    assert.match(session.command, /leak\.exe/i);
 
-  const analyze = await runCli(['analyze', '1', '--db', db, '--json', '--fail-on-leak']);
-  assert.equal(analyze.code, 1, `a leak fails the gate: ${analyze.stderr}`);
-  const findings = (JSON.parse(analyze.stdout) as { findings: { type: string; verdict: string; slopeBytesPerHour: number }[] }).findings;
-  const verdict = (type: string) => findings.find((f) => f.type === type)!;
-  assert.equal(verdict('private').verdict, 'leak');
-  const expected = (256 * 1024 / 0.1) * 3600;
-  assert.ok(Math.abs(verdict('private').slopeBytesPerHour / expected - 1) < 0.2, `${verdict('private').slopeBytesPerHour} B/h vs ${expected}`);
-  for (const type of ['heap', 'stack', 'managedHeap']) assert.notEqual(verdict(type).verdict, 'leak', `${type} does not leak`);
-  // The report reads it like any session.
-  const html = path.join(dir, 'leak.html');
-  const report = await runCli(['report', '1', '--db', db, '-o', html]);
-  assert.equal(report.code, 0, report.stderr);
-  assert.ok(existsSync(html));
-});
+    const analyze = await runCli(['analyze', '1', '--db', db, '--json', '--fail-on-leak']);
+    assert.equal(analyze.code, 1, `a leak fails the gate: ${analyze.stderr}`);
+    const findings = (JSON.parse(analyze.stdout) as { findings: { type: string; verdict: string; slopeBytesPerHour: number }[] }).findings;
+    const verdict = (row: string) => findings.find((f) => f.type === row)!;
+    assert.equal(verdict(type).verdict, 'leak');
+    const expected = (256 * 1024 / 0.1) * 3600;
+    assert.ok(Math.abs(verdict(type).slopeBytesPerHour / expected - 1) < 0.2, `${verdict(type).slopeBytesPerHour} B/h vs ${expected}`);
+    for (const other of ['private', 'heap', 'stack', 'managedHeap'].filter((t) => t !== type)) assert.notEqual(verdict(other).verdict, 'leak', `${other} does not leak`);
+    // The report reads it like any session.
+    const html = path.join(dir, `${mode}.html`);
+    const report = await runCli(['report', '1', '--db', db, '-o', html]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.ok(existsSync(html));
+  });
+}
 
 test('snapshot --wine: alloc.exe through the remote collector, each known allocation in its type', { skip }, async () => {
   const target = await startWindowsTarget<AllocReport>(buildWindowsTarget('alloc'));

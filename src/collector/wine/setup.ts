@@ -20,8 +20,8 @@
  * same koffi as the Linux side; the Node version is $LEAKWATCH_WINE_NODE_VERSION or 20.20.2.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -228,8 +228,21 @@ function readlinkOrUndefined(file: string): string | undefined {
   }
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, { allowFailure = false } = {}): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, { allowFailure = false } = {}): SpawnSyncReturns<string> & { stdout: string; stderr: string } {
+  // Output to files, not pipes: the Wine services a command starts (services.exe, winedevice.exe) inherit its
+  // descriptors and live as long as a persistent wineserver does, so a pipe would not end until they do.
+  const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-wine-run-'));
+  const [outFile, errFile] = [path.join(dir, 'stdout'), path.join(dir, 'stderr')];
+  const [out, err] = [openSync(outFile, 'w'), openSync(errFile, 'w')];
+  let spawned: SpawnSyncReturns<Buffer>;
+  try {
+    spawned = spawnSync(command, args, { env, stdio: ['ignore', out, err], timeout: 300_000 });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  const result = { ...spawned, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') } as SpawnSyncReturns<string> & { stdout: string; stderr: string };
+  rmSync(dir, { recursive: true, force: true });
   if (!allowFailure && (result.error !== undefined || result.status !== 0)) {
     const why = result.error?.message ?? `exit status ${result.status ?? result.signal}`;
     const detail = result.stderr.trim().split('\n').filter(Boolean).at(-1);

@@ -28,7 +28,8 @@ function copyWorkingTree(to: string): void {
 }
 
 function npmCiWithoutOptional(cwd: string): Promise<CliResult> {
-  return outputOf(spawn('npm', ['ci', '--omit=optional', '--no-audit', '--no-fund'], { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: INSTALL_TIMEOUT_MS }));
+  // JOBS=max: node-gyp compiles better-sqlite3 on every core (make -j), the longest part of the install.
+  return outputOf(spawn('npm', ['ci', '--omit=optional', '--no-audit', '--no-fund'], { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: INSTALL_TIMEOUT_MS, env: { ...process.env, JOBS: 'max' } }));
 }
 
 before(async () => {

@@ -52,7 +52,8 @@ function warnWhenTooShortToJudge(durationMs: number | undefined, schedule: Sched
  * signal from it. Kept until leakwatch exits: removing it would leave the signal's default, which ends the process.
  */
 function ignoreInspectorSignal(): void {
-  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
+  // Windows delivers no SIGUSR1 (libuv would refuse the listener).
+  if (process.platform !== 'win32' && process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
 }
 
 export type Target = Pick<WatchSpec, 'targets' | 'follow' | 'mode' | 'command' | 'child'>;
@@ -99,8 +100,10 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
         on('SIGINT', 'interrupted');
         on('SIGTERM', 'signal');
         on('SIGHUP', 'signal');
-        // Its default would end leakwatch at once (exit 131, the session left running): closed like SIGTERM.
-        on('SIGQUIT', 'signal');
+        // Its default would end leakwatch at once (exit 131, the session left running): closed like SIGTERM. Windows
+        // has none (SIGBREAK, Ctrl-Break, is its nearest).
+        if (process.platform === 'win32') on('SIGBREAK', 'signal');
+        else on('SIGQUIT', 'signal');
       },
       onWaiting: () => say(`leakwatch: waiting for ${describeSelector(target.targets)} to start`),
       // A warning about what the numbers mean, not progress: --quiet does not hide it.

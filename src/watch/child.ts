@@ -15,6 +15,7 @@ const TERMINATE_GRACE_MS = 5000;
 const POLL_MS = 50;
 // After SIGKILL, how long to wait for the group to be gone (a process in uninterruptible sleep dies when it wakes).
 const KILL_WAIT_MS = 2000;
+const WINDOWS = process.platform === 'win32';
 
 /**
  * Where the command's output goes: `inherit` passes both streams through; `stderr` sends its stdout to our stderr,
@@ -29,7 +30,9 @@ export async function startChild(argv: string[], output: ChildOutput = 'inherit'
   const [file, ...args] = argv;
   // `detached`: a new session and process group, led by the command (its pid is the group's id). The terminal's
   // Ctrl-C then reaches leakwatch only, which forwards the stop to the whole group (see terminate).
-  const child = spawn(file, args, { stdio: output === 'stderr' ? ['inherit', 2, 'inherit'] : ['inherit', output, output], detached: true });
+  // Windows has no process groups, and `detached` there would open a console of its own: the command stays in
+  // leakwatch's console, and its "group" is the tree of processes it started (the Windows collector's groupMembers).
+  const child = spawn(file, args, { stdio: output === 'stderr' ? ['inherit', 2, 'inherit'] : ['inherit', output, output], detached: !WINDOWS });
   // Read before the event loop turns: Node has not reaped the command yet, even one that has already exited
   // (`run -- true`), so its start time is still there for the session.
   const startTime = child.pid === undefined ? undefined : collector.startTimeOf(child.pid);
@@ -49,10 +52,13 @@ export async function startChild(argv: string[], output: ChildOutput = 'inherit'
   );
   /** Signals the whole group, and the command itself should it have left the group (setsid, setpgid). */
   const send = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, signal);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    // Windows: each process of the tree (a signal there ends the process, whatever the signal).
+    for (const target of WINDOWS ? collector.groupMembers(pgid) : [-pgid]) {
+      try {
+        process.kill(target, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
     }
     if (!reaped && !collector.groupMembers(pgid).includes(pgid)) child.kill(signal);
   };

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, MEM_RESERVE } from '../src/collector/windows/structs.js';
 import { windowsPath } from '../src/collector/wine/setup.js';
 import { outputOf, runCli } from './helpers/cli.js';
 import { sleep } from './helpers/live.js';
@@ -20,11 +21,6 @@ import {
 
 const skip = wineAvailable().reason;
 const MiB = 1024 * 1024;
-const MEM_COMMIT = 0x1000;
-const MEM_RESERVE = 0x2000;
-const MEM_PRIVATE = 0x20000;
-const MEM_MAPPED = 0x40000;
-const MEM_IMAGE = 0x1000000;
 const PAGE_READWRITE = 0x04;
 
 let scratch: string;

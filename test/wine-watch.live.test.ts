@@ -27,22 +27,35 @@ const wineEnv = () => ({ ...process.env, WINEPREFIX: ensureWine().prefix });
 // Each leak: 256 KiB every 100 ms (2.5 MiB/s, 80 MiB over the 32 s watch), through VirtualAlloc (Private) or
 // HeapAlloc on the process heap (Heap: under Wine its growth lands in further segments, Wine's subheaps, found by
 // their list in the heap's header, the PEB heap list being empty).
-for (const [mode, type] of [['virtual', 'private'], ['heap', 'heap']] as const) {
+const LEAKS = [['virtual', 'private'], ['heap', 'heap']] as const;
+type LeakMode = (typeof LEAKS)[number][0];
+
+/** A 32 s `watch --wine` of leak.exe in a mode: its database, closing JSON and target's Windows pid. */
+async function recordLeak(mode: LeakMode) {
+  const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), [mode, '256', '100']);
+  const db = path.join(dir, `${mode}.db`);
+  try {
+    const watch = await runCli(['watch', String(target.pid), '--wine', '--every', '250ms', '--duration', '32s', '--db', db, '--json'], { env: wineEnv(), timeoutMs: 180_000 });
+    return { db, watch, pid: target.pid };
+  } finally {
+    await target.stop();
+  }
+}
+// Both recorded at once, from the start, while the other tests run: the Wine part of CI stays short.
+const recordings = skip === undefined ? new Map(LEAKS.map(([mode]) => [mode, recordLeak(mode)])) : undefined;
+// A failure is reported by the test that awaits it, not as an unhandled rejection.
+for (const recording of recordings?.values() ?? []) recording.catch(() => undefined);
+
+for (const [mode, type] of LEAKS) {
   test(`watch --wine: a Windows program leaking through ${mode === 'virtual' ? 'VirtualAlloc' : 'HeapAlloc'} is recorded as win32-x64, and analyze --fail-on-leak flags ${type === 'private' ? 'Private' : 'Heap'} at its rate`, { skip }, async () => {
-    const target = await startWindowsTarget<LeakReport>(buildWindowsTarget('leak'), [mode, '256', '100']);
-    const db = path.join(dir, `${mode}.db`);
-    try {
-      const watch = await runCli(['watch', String(target.pid), '--wine', '--every', '250ms', '--duration', '32s', '--db', db, '--json'], { env: wineEnv(), timeoutMs: 180_000 });
-      assert.equal(watch.code, 0, watch.stderr);
-      const result = JSON.parse(watch.stdout) as { session: number; samples: number; endReason: string };
-      assert.equal(result.endReason, 'duration');
-      assert.ok(result.samples >= 80, `${result.samples} samples in 32 s at 250 ms`);
-    } finally {
-      await target.stop();
-    }
+    const { db, watch, pid } = await recordings!.get(mode)!;
+    assert.equal(watch.code, 0, watch.stderr);
+    const result = JSON.parse(watch.stdout) as { session: number; samples: number; endReason: string };
+    assert.equal(result.endReason, 'duration');
+    assert.ok(result.samples >= 80, `${result.samples} samples in 32 s at 250 ms`);
     const [session] = query<{ platform: string; target_pid: number; command: string }>(db, 'SELECT platform, target_pid, command FROM sessions');
     assert.equal(session.platform, 'win32-x64');
-    assert.equal(session.target_pid, target.pid);
+    assert.equal(session.target_pid, pid);
     assert.match(session.command, /leak\.exe/i);
 
     const analyze = await runCli(['analyze', '1', '--db', db, '--json', '--fail-on-leak']);

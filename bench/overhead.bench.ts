@@ -225,18 +225,23 @@ try {
   row(`CPU per sample of \`watch --every 100ms\` (smaps on ${pct(fast.smapsShare)} of ticks)`, ms(fast.cpuMsPerSample), '≤ 1.0× the bare smaps read',
     `${x(fast.cpuMsPerSample / bare.smaps)} a bare smaps read, ${x(fast.cpuMsPerSample / bare.maps)} a bare maps read (${ms(bare.maps)})`,
     { cpuMsPerSample: fast.cpuMsPerSample, smapsShare: fast.smapsShare, samples: fast.samples, bareMapsMs: bare.maps });
-  // cpu = share × smapsTick + (1 − share) × mapsTick at 3 s and at 100 ms: two equations, two unknowns.
-  const shares = slowest.smapsShare - fast.smapsShare;
-  if (shares > 0.1) {
-    const smapsTick = (slowest.cpuMsPerSample * (1 - fast.smapsShare) - fast.cpuMsPerSample * (1 - slowest.smapsShare)) / shares;
-    const mapsTick = (fast.cpuMsPerSample * slowest.smapsShare - slowest.cpuMsPerSample * fast.smapsShare) / shares;
-    const how = `solved from watches at 3 s (${slowest.samples} samples, smaps on ${pct(slowest.smapsShare)}, ${ms(slowest.cpuMsPerSample)} each) and 100 ms`;
-    row(`smaps tick alone (${how})`, `~${ms(smapsTick)}`, '≤ 1.3× the bare smaps read', `${x(smapsTick / bare.smaps)} the bare read`,
-      { smapsTickMs: smapsTick, slowestCpuMsPerSample: slowest.cpuMsPerSample, slowestSmapsShare: slowest.smapsShare, slowestSamples: slowest.samples });
-    row('maps-only tick alone (solved from the same two)', `~${ms(mapsTick)}`, '≤ 2× the bare maps read', `${x(mapsTick / bare.maps)} the bare read (${ms(bare.maps)})`, { mapsTickMs: mapsTick });
+  // cpu = share × smapsTick + (1 − share) × mapsTick for the 100 ms watch and for the 1 s and 3 s ones pooled (more
+  // of their ticks read smaps, as the budget allows): two equations, two unknowns.
+  const pooledSamples = slow.samples + slowest.samples;
+  const pooledSmaps = Math.round(slow.smapsShare * slow.samples + slowest.smapsShare * slowest.samples);
+  const pooled = { cpu: (slow.cpuMsPerSample * slow.samples + slowest.cpuMsPerSample * slowest.samples) / pooledSamples, share: pooledSmaps / pooledSamples };
+  const shares = pooled.share - fast.smapsShare;
+  const tickValues = { pooledCpuMsPerSample: pooled.cpu, pooledSmapsShare: pooled.share, pooledSmapsTicks: pooledSmaps, slowestCpuMsPerSample: slowest.cpuMsPerSample, slowestSmapsShare: slowest.smapsShare };
+  if (pooledSmaps >= 2 && shares >= 0.03) {
+    const smapsTick = (pooled.cpu * (1 - fast.smapsShare) - fast.cpuMsPerSample * (1 - pooled.share)) / shares;
+    const mapsTick = (fast.cpuMsPerSample * pooled.share - pooled.cpu * fast.smapsShare) / shares;
+    const rough = pooledSmaps < 10 ? `, rough: from ${pooledSmaps} smaps ticks` : '';
+    row(`smaps tick alone (solved from the 100 ms watch and the 1 s and 3 s ones${rough})`, `~${ms(smapsTick)}`, '≤ 1.3× the bare smaps read', `${x(smapsTick / bare.smaps)} the bare read`,
+      { smapsTickMs: smapsTick, ...tickValues });
+    row('maps-only tick alone (solved from the same)', `~${ms(mapsTick)}`, '≤ 2× the bare maps read', `${x(mapsTick / bare.maps)} the bare read (${ms(bare.maps)})`, { mapsTickMs: mapsTick });
   } else {
     row('smaps / maps-only tick alone', 'not solvable', '≤ 1.3× / ≤ 2× the bare read',
-      `smaps shares too close at 3 s and 100 ms (${pct(slowest.smapsShare)}, ${pct(fast.smapsShare)})`, { slowestSmapsShare: slowest.smapsShare });
+      `the budget let too few ticks read smaps (${pooledSmaps} of ${pooledSamples} at 1 s and 3 s, ${pct(fast.smapsShare)} at 100 ms)`, tickValues);
   }
   row('peer: RSS-only sampler (Node, reads stat + status each tick) at 100 ms', ms(peer), 'leakwatch ≤ 2 ms with all nine types',
     `leakwatch at 100 ms: ${x(fast.cpuMsPerSample / peer)} it; a bare C read of stat + status ${ms(bare.rss)}`, { peerCpuMsPerSample: peer, bareRssMs: bare.rss });
@@ -290,6 +295,27 @@ try {
   row('`query --from 1h --to 2h` of a 24 h @ 1 Hz session (whole process)', `${s(query)}; ${ms(Math.max(0, query - idle) * 1000)} beyond start-up`, '< 50 ms for an hour\'s range (range in SQL)',
     `start-up: \`sessions\` on a one-session database ${s(idle)}`, { seconds: query, startupSeconds: idle });
   rmSync(day.file);
+
+  // The 12 h @ 1 Hz figures of the analysis and report sections, and `sessions` over 10,000 sessions.
+  const twelve = build('12h-1s', (12 * 3600) / scale, 1000);
+  const twelveName = QUICK ? '3 h @ 1 Hz (quick; 12 h in a full run)' : '12 h @ 1 Hz';
+  const twelveAnalyze = await measureCommand(['cli', 'analyze', twelve.id, '--json', '--db', twelve.file]);
+  row(`${twelveName}: \`analyze\``, `${s(twelveAnalyze.seconds)}, ${twelveAnalyze.peakMiB.toFixed(0)} MiB peak RSS`, '—', `${s(Math.max(0, twelveAnalyze.seconds - idle))} beyond start-up`,
+    { seconds: twelveAnalyze.seconds, peakMiB: twelveAnalyze.peakMiB });
+  const html = path.join(dir, 'report-12h.html');
+  const twelveReport = await measureCommand(['cli', 'report', twelve.id, '-o', html, '--db', twelve.file]);
+  row(`${twelveName}: \`report\` (HTML)`, `${s(twelveReport.seconds)}, ${(statSync(html).size / 1024).toFixed(0)} KiB file`, '—', `${s(Math.max(0, twelveReport.seconds - idle))} beyond start-up`,
+    { seconds: twelveReport.seconds, peakMiB: twelveReport.peakMiB, fileBytes: statSync(html).size });
+  rmSync(twelve.file);
+  const many = path.join(dir, 'many.db');
+  copyFileSync(short, many);
+  const client = new Database(many);
+  const columns = (client.prepare('PRAGMA table_info(sessions)').all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'id');
+  client.prepare(`INSERT INTO sessions (${columns.join(', ')}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+    SELECT ${columns.map((c) => (c === 'label' ? "'nightly-' || i" : c)).join(', ')} FROM n, sessions WHERE id = ?`).run(template);
+  client.close();
+  const listed = await thrice(['sessions', '--db', many]);
+  row('`sessions` over 10,000 sessions', s(listed), '—', `${ms(Math.max(0, listed - idle) * 1000)} beyond start-up`, { seconds: listed });
 
   const week = build('7d-1s', (7 * 86400) / scale, 1000);
   const weekName = QUICK ? '1.75 days @ 1 s (quick; 7 days in a full run)' : '7 days @ 1 s';

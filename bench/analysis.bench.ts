@@ -1,7 +1,7 @@
 /**
  * Analysis time of a 12-hour session sampled at 1 Hz (43,200 ticks × 9 types): reading the series from a real
  * SQLite file and analysing every type, against a plain least-squares fit of the same data (the naive baseline).
- * Run: npm run bench
+ * Run: npm run build && node dist/bench/analysis.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
 import { analyzeSession } from '../src/analysis/session.js';
 import { leastSquares } from '../src/analysis/stats.js';

@@ -1,7 +1,7 @@
 /**
  * History on a large database: `sessions` over 10,000 sessions, and `query` over a 24-hour session at 1 Hz
  * (read, cut a range, resample), against a bare `SELECT count(*)` over the same rows as the baseline.
- * Run: npm run bench
+ * Run: npm run build && node dist/bench/history.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

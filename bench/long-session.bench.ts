@@ -3,47 +3,19 @@
  * (172,800 ticks) and 7 days at 1 s (604,800 ticks). Each command runs as its own process, as a user runs it, with
  * its stdout read through a pipe; per command its wall time and peak RSS, against a bare node process reading every
  * stored value of the same session's samples (measured in the same run, so the ratios mean something on a noisy
- * machine). Run: npm run bench
+ * machine). Run: npm run build && node dist/bench/long-session.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { lengthenSession, recordShortSession } from '../test/helpers/long-session.js';
+import { measureCommand as measure } from './measure-command.js';
 
-const CHILD = fileURLToPath(new URL('./peak-rss.js', import.meta.url));
 const SIZES = [
   { name: '12 h at 250 ms', ticks: 172_800, intervalMs: 250 },
   { name: '7 days at 1 s', ticks: 604_800, intervalMs: 1000 },
 ];
-
-interface Measured {
-  seconds: number;
-  peakMiB: number;
-  outputBytes: number;
-}
-
-/** Runs the child with `args`, reading (and counting) its stdout as it comes; its peak RSS arrives on fd 3. */
-function measure(args: string[]): Promise<Measured> {
-  const start = performance.now();
-  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  let outputBytes = 0;
-  let stderr = '';
-  let rss = '';
-  child.stdout!.on('data', (chunk: Buffer) => (outputBytes += chunk.length));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (chunk: string) => (rss += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ seconds: (performance.now() - start) / 1000, peakMiB: Number(rss) / 1024, outputBytes });
-    });
-  });
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'leakwatch-bench-'));
 try {

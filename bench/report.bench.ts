@@ -1,7 +1,7 @@
 /**
  * The HTML report of a 12-hour session at 1 Hz: time from the database to the written file, and the file's size,
  * against dumping the same series as plain JSON (what a report without downsampling would have to carry).
- * Run: npm run bench
+ * Run: npm run build && node dist/bench/report.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

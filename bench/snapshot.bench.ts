@@ -2,7 +2,7 @@
  * Cost of one snapshot of a process with ~1000 mappings, against the floor of just reading the /proc files it
  * needs (measured in the same run, so the ratio is meaningful on a noisy machine), with and without reading glibc's
  * chunk headers from /proc/PID/mem (without: the open is refused, as where ptrace rights are missing).
- * Run: npm run bench
+ * Run: npm run build && node dist/bench/snapshot.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

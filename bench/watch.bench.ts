@@ -2,7 +2,7 @@
  * Per-tick cost of `watch` on a process with ~1000 mappings (sample + store, maps-only and smaps ticks), against
  * the floor of reading /proc/PID/maps or smaps alone, with and without glibc's chunk headers (a probe with
  * /proc/PID/mem refused samples the same process each tick), and the database bytes per stored sample after 1000 ticks.
- * Run: npm run bench
+ * Run: npm run build && node dist/bench/watch.bench.js (npm run bench runs bench/overhead.bench.ts)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';

@@ -213,7 +213,7 @@ try {
   if (pooledSmaps >= 2 && shares >= 0.03) {
     const smapsTick = (pooled.cpu * (1 - fast.smapsShare) - fast.cpuMsPerSample * (1 - pooled.share)) / shares;
     const mapsTick = (fast.cpuMsPerSample * pooled.share - pooled.cpu * fast.smapsShare) / shares;
-    const rough = pooledSmaps < 10 ? `, rough: from ${pooledSmaps} smaps ticks` : '';
+    const rough = pooledSmaps < 10 ? `; rough: from ${pooledSmaps} smaps ticks` : '';
     row(`smaps tick alone (solved from the 100 ms watch and the 1 s and 3 s ones; high: per-second work counts as smaps${rough})`, `~${ms(smapsTick)}`, '≤ 1.3× the bare smaps read', `${x(smapsTick / bare.smaps)} the bare read`,
       { smapsTickMs: smapsTick, ...tickValues });
     row('maps-only tick alone (solved from the same; slightly low)', `~${ms(mapsTick)}`, '≤ 2× the bare maps read', `${x(mapsTick / bare.maps)} the bare read (${ms(bare.maps)})`, { mapsTickMs: mapsTick });

@@ -12,6 +12,8 @@ import {
   parseStat,
   parseStatus,
   parseSyscallStackPointer,
+  scanMaps,
+  scanSmaps,
   statusBytes,
 } from '../src/collector/linux/procfs.js';
 
@@ -72,6 +74,110 @@ VmFlags: mr mw me nr
   assert.deepEqual([...rw.vmFlags!], ['rd', 'wr', 'mr', 'mw', 'me', 'nr']);
   assert.equal(reserved.perms, '---p');
   assert.equal(reserved.size, 62716 * 1024);
+});
+
+/** Text in a reused buffer as the collector reads it: longer than the file, the rest stale bytes of an earlier read. */
+function inBuffer(text: string, stale = '-5 rw-p 00000000 00:00 0 Rss: 9 kB\n'): [Buffer, number] {
+  const length = Buffer.byteLength(text);
+  const buffer = Buffer.alloc(length + 4 * stale.length);
+  buffer.write(text);
+  for (let at = length; at < buffer.length; at += stale.length) buffer.write(stale, at);
+  return [buffer, length];
+}
+
+test('scanMaps reads the bytes of a reused buffer up to its length, as parseMaps reads the text', () => {
+  const text = [
+    '55d0c8a00000-55d0c8a28000 r--p 00001000 fe:00 260386                     /usr/bin/my prog',
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0 ',
+    '7f3c1b000000-7f3c1b001000 rw-s 00000000 00:01 1234                       /memfd:caf\u00e9 (deleted)',
+    'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]',
+    '7ffd08303000-7ffd08324000 rw-p 00000000 00:00 0',
+  ].join('\n');
+  const maps = scanMaps(...inBuffer(text));
+  assert.deepEqual(maps, parseMaps(text));
+  assert.equal(maps.length, 5);
+  assert.deepEqual(
+    { start: maps[0].start, end: maps[0].end, size: maps[0].size, perms: maps[0].perms, offset: maps[0].offset, dev: maps[0].dev, inode: maps[0].inode, path: maps[0].path },
+    { start: 0x55d0c8a00000, end: 0x55d0c8a28000, size: 0x28000, perms: 'r--p', offset: 0x1000, dev: 'fe:00', inode: 260386, path: '/usr/bin/my prog' },
+  );
+  assert.equal(maps[1].path, '');
+  // Not ASCII: decoded as UTF-8, as the text is.
+  assert.equal(maps[2].path, '/memfd:caf\u00e9 (deleted)');
+  // Above 2^53: the size is exact ([vsyscall], the regex's path).
+  assert.deepEqual([maps[3].startHex, maps[3].size, maps[3].path], ['ffffffffff600000', 4096, '[vsyscall]']);
+  // The last line has no newline: the stale bytes after it are not read.
+  assert.deepEqual([maps[4].endHex, maps[4].inode, maps[4].path], ['7ffd08324000', 0, '']);
+});
+
+test('scanMaps refuses truncated and hostile lines as parseMaps does', () => {
+  const good = '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0 ';
+  for (const line of [
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00', // truncated before the inode
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:0', // truncated in the device
+    '7f3c1a000000-7f3c1a021000 rw-p', // truncated after perms
+    '7f3c1a000000-', // truncated after the dash
+    '7F3C1A000000-7f3c1a021000 rw-p 00000000 00:00 0', // upper-case hex
+    '7f3c1a021000-7f3c1a000000 rw-p 00000000 00:00 0', // ends before it starts
+    '7f3c1a000000-7f3c1a021000 rw p 00000000 00:00 0', // perms with a space
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 12x', // inode not a number
+    '7f3c1a000000-7f3c1a021000 rw-p 00000000 00:00 0 /a\rb', // CR in the path: not a line the kernel writes
+    '7f3c1a000000-7f3c1a021000 rw-p 0000000000000000000 00:00 0', // offset of more than 64 bits
+    'hello world',
+  ]) {
+    const text = `${good}\n${line}\n`;
+    assert.throws(() => parseMaps(text), /unexpected line in maps/, line);
+    assert.throws(() => scanMaps(...inBuffer(text)), /unexpected line in maps/, line);
+  }
+  // Every cut of a real maps file: the same mappings or the same refusal from both.
+  const real = readFileSync('/proc/self/maps', 'utf8');
+  for (let k = 1; k <= 40; k++) {
+    const cut = real.slice(0, Math.floor((real.length * k) / 40));
+    let expected: unknown;
+    try {
+      expected = parseMaps(cut);
+    } catch (error) {
+      expected = (error as Error).message;
+    }
+    let actual: unknown;
+    try {
+      actual = scanMaps(...inBuffer(cut));
+    } catch (error) {
+      actual = (error as Error).message;
+    }
+    assert.deepEqual(actual, expected, `cut at ${k}/40`);
+  }
+});
+
+test('scanSmaps keeps the counters in bytes, reads VmFlags, skips other fields, and refuses garbled ones', () => {
+  const text = `7ff034000000-7ff0342c1000 rw-p 00000000 00:00 0 
+Size:               2820 kB
+Rss:                2616 kB
+Shared_Clean:          0 kB
+Shared_Dirty:          8 kB
+Private_Clean:         4 kB
+Private_Dirty:      2604 kB
+Anonymous:          2616 kB
+AnonHugePages:      2048 kB
+Swap:                 12 kB
+SwapPss:              12 kB
+Locked:                1 kB
+Rss_Extra no colon here
+VmFlags: rd wr mr mw me nr 
+7ff0342c1000-7ff038000000 ---p 00000000 00:00 0 
+Rss:                   0 kB
+VmFlags: rd wr mr mw me nr 
+`;
+  const mappings = scanSmaps(...inBuffer(text));
+  assert.deepEqual(mappings, parseSmaps(text));
+  assert.deepEqual(mappings[0].counters, {
+    rss: 2616 * 1024, anonymous: 2616 * 1024, sharedClean: 0, sharedDirty: 8 * 1024, privateClean: 4 * 1024,
+    privateDirty: 2604 * 1024, locked: 1024, swap: 12 * 1024,
+  });
+  assert.deepEqual([...mappings[0].vmFlags!], ['rd', 'wr', 'mr', 'mw', 'me', 'nr']);
+  assert.equal(mappings[1].counters!.swap, 0, 'a field absent stays 0');
+  assert.throws(() => scanSmaps(...inBuffer('Rss: 4 kB\n')), /smaps field before any mapping/);
+  assert.throws(() => scanSmaps(...inBuffer(`${text}Rss: 99999999999999999999 kB\n`)), /smaps field Rss is beyond 2\^53 bytes/);
+  assert.throws(() => scanSmaps(...inBuffer(`${text}7ff038000000-7ff03 rw-p\n`)), /unexpected line in smaps/);
 });
 
 test('parseStat finds fields after a command name holding spaces and parentheses', () => {

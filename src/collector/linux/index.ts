@@ -21,12 +21,12 @@ import {
   parseAuxvPageSize,
   parseBootTime,
   parseCmdline,
-  parseMaps,
-  parseSmaps,
   parseStat,
   parseStatus,
   parseSyscallStackPointer,
   PF_KTHREAD,
+  scanMaps,
+  scanSmaps,
   statusBytes,
   type Mapping,
 } from './procfs.js';
@@ -56,6 +56,12 @@ function failureOf(error: unknown): ReadFailure | undefined {
 let readBuffer = Buffer.allocUnsafe(1 << 20);
 
 function readWhole(path: string): string {
+  const length = readWholeBytes(path);
+  return readBuffer.toString('utf8', 0, length);
+}
+
+/** Reads a whole file into the reused buffer (valid until the next read) and returns its length. */
+function readWholeBytes(path: string): number {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -66,12 +72,28 @@ function readWhole(path: string): string {
         readBuffer = bigger;
       }
       const read = readSync(fd, readBuffer, length, readBuffer.length - length, null);
-      if (read === 0) return readBuffer.toString('utf8', 0, length);
+      if (read === 0) return length;
       length += read;
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** The process's mappings from smaps (usage) or maps, scanned in the read buffer: no string of the whole file. */
+function readMappings(pid: number, usage: boolean): Mapping[] {
+  const file = usage ? 'smaps' : 'maps';
+  let length: number;
+  try {
+    length = readWholeBytes(`/proc/${pid}/${file}`);
+  } catch (error) {
+    const failure = failureOf(error);
+    if (!failure) throw error;
+    throw failure === GONE ? exitedDuringRead(pid) : permissionError(pid, file);
+  }
+  // Every live user process has mappings; an empty read means it exited while we read.
+  if (length === 0) throw exitedDuringRead(pid);
+  return usage ? scanSmaps(readBuffer, length) : scanMaps(readBuffer, length);
 }
 
 /** Reads one /proc file; GONE / DENIED come back as values so each caller can say what they mean there. */
@@ -385,12 +407,7 @@ class LinuxProbe implements ProcessProbe {
     const execd = this.layout !== undefined && stat.layout !== undefined && stat.layout !== this.layout;
     if (execd) this.forgetProgram();
     const takenAt = new Date().toISOString();
-    const file = usage ? 'smaps' : 'maps';
-    const mapsText = readProc(`/proc/${pid}/${file}`);
-    if (typeof mapsText !== 'string') throw mapsText === GONE ? exitedDuringRead(pid) : permissionError(pid, file);
-    // Every live user process has mappings; an empty read means it exited while we read.
-    if (mapsText === '') throw exitedDuringRead(pid);
-    const mappings = usage ? parseSmaps(mapsText) : parseMaps(mapsText);
+    const mappings = readMappings(pid, usage);
     const statusText = readProc(`/proc/${pid}/status`);
     const threads = readThreadStackPointers(pid);
     const cmdlineText = readProc(`/proc/${pid}/cmdline`);

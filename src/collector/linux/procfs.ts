@@ -35,17 +35,6 @@ export interface SmapsCounters {
   swap: number;
 }
 
-const SMAPS_FIELDS: Record<string, keyof SmapsCounters> = {
-  Rss: 'rss',
-  Anonymous: 'anonymous',
-  Shared_Clean: 'sharedClean',
-  Shared_Dirty: 'sharedDirty',
-  Private_Clean: 'privateClean',
-  Private_Dirty: 'privateDirty',
-  Locked: 'locked',
-  Swap: 'swap',
-};
-
 const zeroCounters = (): SmapsCounters => ({
   rss: 0,
   anonymous: 0,
@@ -87,56 +76,195 @@ function parseMapsLine(line: string): Mapping | undefined {
 
 /** Parses /proc/PID/maps. Lines that do not look like a mapping are an error: the format is fixed by the kernel ABI. */
 export function parseMaps(text: string): Mapping[] {
-  const mappings: Mapping[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const mapping = parseMapsLine(line);
-    if (!mapping) throw new Error(`unexpected line in maps: ${JSON.stringify(line.slice(0, 120))}`);
-    mappings.push(mapping);
-  }
-  return mappings;
+  const bytes = Buffer.from(text, 'utf8');
+  return scanMaps(bytes, bytes.length);
 }
 
 /**
  * Parses /proc/PID/smaps: a maps line per mapping followed by `Key:  value kB` lines and `VmFlags:`.
  * Only the counters leakwatch uses are kept (in bytes); a field missing from an older kernel stays 0.
- * Hand-rolled scanning rather than split/regex per line: smaps has ~25 lines per mapping and this runs every tick.
  */
 export function parseSmaps(text: string): Mapping[] {
+  const bytes = Buffer.from(text, 'utf8');
+  return scanSmaps(bytes, bytes.length);
+}
+
+// ---- the byte scanner: what a tick runs on the buffer the file was read into, with no string for the whole file ----
+
+const NL = 0x0a;
+const SPACE = 0x20;
+const COLON = 0x3a;
+
+/** The value of a lower-case hex digit, or -1 (MAPS_LINE's [0-9a-f]). */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+const ascii = (bytes: Buffer, from: number, to: number) => bytes.toString('latin1', from, to);
+
+/** Text of bytes [from, to): latin1 when ASCII (no decoding work), else UTF-8 as the file's text would read. */
+function textOf(bytes: Buffer, from: number, to: number): string {
+  for (let i = from; i < to; i++) if (bytes[i] >= 0x80) return bytes.toString('utf8', from, to);
+  return ascii(bytes, from, to);
+}
+
+// Small strings met on every line (perms, devices, paths, VmFlags) are kept once: no new string per mapping per tick.
+const MAX_INTERNED = 4096;
+const interned = new Map<string, string>();
+const flagSets = new Map<string, Set<string>>();
+
+function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(value, value);
+  return value;
+}
+
+/** The VmFlags set of this text; the same object for the same text (sets are only read). */
+function flagSet(text: string): Set<string> {
+  let flags = flagSets.get(text);
+  if (flags === undefined) {
+    if (flagSets.size >= MAX_INTERNED) flagSets.clear();
+    flags = new Set(text.split(' ').filter(Boolean));
+    flagSets.set(text, flags);
+  }
+  return flags;
+}
+
+/**
+ * The mapping of the line [from, eol), scanned byte by byte; undefined when the line does not match MAPS_LINE
+ * exactly as the regex would. Lines the scanner does not take (non-ASCII, control characters, numbers past 13 hex
+ * or 15 decimal digits) go to the regex on the decoded line, which has the last word.
+ */
+function scanMapsLine(bytes: Buffer, from: number, eol: number): Mapping | undefined {
+  const slow = () => parseMapsLine(bytes.toString('utf8', from, eol));
+  let i = from;
+  // start-end
+  let start = 0;
+  const startFrom = i;
+  for (let d; i < eol && (d = hexDigit(bytes[i])) >= 0; i++) start = start * 16 + d;
+  const startDigits = i - startFrom;
+  if (startDigits === 0 || startDigits > 13 || i >= eol || bytes[i] !== 0x2d) return slow();
+  i++;
+  let end = 0;
+  const endFrom = i;
+  for (let d; i < eol && (d = hexDigit(bytes[i])) >= 0; i++) end = end * 16 + d;
+  const endDigits = i - endFrom;
+  if (endDigits === 0 || endDigits > 13 || i >= eol || bytes[i] !== SPACE) return slow();
+  i++;
+  // perms: four printable ASCII characters
+  const permsFrom = i;
+  for (; i < permsFrom + 4; i++) if (i >= eol || bytes[i] <= SPACE || bytes[i] >= 0x7f) return slow();
+  if (i >= eol || bytes[i] !== SPACE) return slow();
+  i++;
+  let offset = 0;
+  const offsetFrom = i;
+  for (let d; i < eol && (d = hexDigit(bytes[i])) >= 0; i++) offset = offset * 16 + d;
+  if (i === offsetFrom || i - offsetFrom > 13 || i >= eol || bytes[i] !== SPACE) return slow();
+  i++;
+  // dev: major:minor, 1-8 hex digits each
+  const devFrom = i;
+  while (i < eol && hexDigit(bytes[i]) >= 0) i++;
+  if (i === devFrom || i - devFrom > 8 || i >= eol || bytes[i] !== COLON) return slow();
+  const minorFrom = ++i;
+  while (i < eol && hexDigit(bytes[i]) >= 0) i++;
+  if (i === minorFrom || i - minorFrom > 8 || (i < eol && bytes[i] !== SPACE)) return slow();
+  if (i >= eol) return undefined;
+  const devTo = i++;
+  let inode = 0;
+  const inodeFrom = i;
+  for (; i < eol && bytes[i] >= 48 && bytes[i] <= 57; i++) inode = inode * 10 + (bytes[i] - 48);
+  if (i === inodeFrom || i - inodeFrom > 15 || (i < eol && bytes[i] !== SPACE)) return slow();
+  // path: after the run of spaces, the rest of the line (`.` of the regex: no CR, nothing non-ASCII here)
+  while (i < eol && bytes[i] === SPACE) i++;
+  for (let k = i; k < eol; k++) if (bytes[k] < SPACE || bytes[k] >= 0x7f) return slow();
+  // A mapping ending before it starts is not one (a negative size would be counted as memory).
+  if (end < start) return undefined;
+  return {
+    startHex: ascii(bytes, startFrom, startFrom + startDigits),
+    endHex: ascii(bytes, endFrom, endFrom + endDigits),
+    start,
+    end,
+    size: end - start,
+    perms: intern(ascii(bytes, permsFrom, permsFrom + 4)),
+    offset,
+    dev: intern(ascii(bytes, devFrom, devTo)),
+    inode,
+    path: i < eol ? intern(ascii(bytes, i, eol)) : '',
+  };
+}
+
+/** /proc/PID/maps from the first `length` bytes of `bytes` (as read into a reused buffer). */
+export function scanMaps(bytes: Buffer, length: number): Mapping[] {
+  const mappings: Mapping[] = [];
+  for (let pos = 0; pos < length; ) {
+    let eol = bytes.indexOf(NL, pos);
+    if (eol < 0 || eol > length) eol = length;
+    if (eol > pos) {
+      const mapping = scanMapsLine(bytes, pos, eol);
+      if (!mapping) throw new Error(`unexpected line in maps: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
+      mappings.push(mapping);
+    }
+    pos = eol + 1;
+  }
+  return mappings;
+}
+
+/** Which counter a smaps field line [from, colon) names, by its bytes; undefined for the fields not kept. */
+function fieldAt(bytes: Buffer, from: number, colon: number): keyof SmapsCounters | 'vmFlags' | undefined {
+  const is = (name: string) => {
+    if (colon - from !== name.length) return false;
+    for (let k = 1; k < name.length; k++) if (bytes[from + k] !== name.charCodeAt(k)) return false;
+    return true;
+  };
+  switch (bytes[from]) {
+    case 0x52: return is('Rss') ? 'rss' : undefined; // R
+    case 0x41: return is('Anonymous') ? 'anonymous' : undefined; // A
+    case 0x53: return is('Shared_Clean') ? 'sharedClean' : is('Shared_Dirty') ? 'sharedDirty' : is('Swap') ? 'swap' : undefined; // S
+    case 0x50: return is('Private_Clean') ? 'privateClean' : is('Private_Dirty') ? 'privateDirty' : undefined; // P
+    case 0x4c: return is('Locked') ? 'locked' : undefined; // L
+    case 0x56: return is('VmFlags') ? 'vmFlags' : undefined; // V
+    default: return undefined;
+  }
+}
+
+/**
+ * /proc/PID/smaps from the first `length` bytes of `bytes`. Hand-rolled scanning of the bytes rather than a string
+ * split and a regex per line: smaps has ~25 lines per mapping and this runs every tick.
+ */
+export function scanSmaps(bytes: Buffer, length: number): Mapping[] {
   const mappings: Mapping[] = [];
   let current: Mapping | undefined;
   let counters = zeroCounters();
-  for (let pos = 0; pos < text.length; ) {
-    let eol = text.indexOf('\n', pos);
-    if (eol < 0) eol = text.length;
-    const first = text.charCodeAt(pos);
+  for (let pos = 0; pos < length; ) {
+    let eol = bytes.indexOf(NL, pos);
+    if (eol < 0 || eol > length) eol = length;
+    const first = bytes[pos];
     // Field names start with an upper-case letter; mapping headers with a lower-case hex address.
-    if (first >= 65 && first <= 90) {
-      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
-      const colon = text.indexOf(':', pos);
-      const key = text.slice(pos, colon);
-      if (key === 'VmFlags') {
-        current.vmFlags = new Set(text.slice(colon + 1, eol).split(' ').filter(Boolean));
-      } else {
-        const field = SMAPS_FIELDS[key];
-        if (field === undefined) {
-          pos = eol + 1;
-          continue;
-        }
+    if (pos < eol && first >= 65 && first <= 90) {
+      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
+      let colon = pos;
+      while (colon < eol && bytes[colon] !== COLON) colon++;
+      const field = colon < eol ? fieldAt(bytes, pos, colon) : undefined;
+      if (field === 'vmFlags') {
+        current.vmFlags = flagSet(textOf(bytes, colon + 1, eol));
+      } else if (field !== undefined) {
         let amount = 0;
         for (let i = colon + 1; i < eol; i++) {
-          const c = text.charCodeAt(i);
+          const c = bytes[i];
           if (c >= 48 && c <= 57) amount = amount * 10 + (c - 48);
-          else if (c !== 32) break;
+          else if (c !== SPACE) break;
         }
         // Every counter kept is in kB. Beyond 2^53 bytes is not memory but a garbled line: refused, not Infinity.
-        if (amount > MAX_KB) throw new Error(`smaps field ${key} is beyond 2^53 bytes: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
+        if (amount > MAX_KB) throw new Error(`smaps field ${textOf(bytes, pos, colon)} is beyond 2^53 bytes: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
         counters[field] = amount * 1024;
       }
     } else if (eol > pos) {
-      const line = text.slice(pos, eol);
-      const mapping = parseMapsLine(line);
-      if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(line.slice(0, 120))}`);
+      const mapping = scanMapsLine(bytes, pos, eol);
+      if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
       counters = zeroCounters();
       mapping.counters = counters;
       mappings.push(mapping);

@@ -3,6 +3,8 @@
  * system, so they are tested on fixture text as well as live.
  */
 
+import { isAscii } from 'node:buffer';
+
 /** One line of /proc/PID/maps, plus the smaps fields when the text came from smaps. */
 export interface Mapping {
   startHex: string;
@@ -197,14 +199,54 @@ function scanMapsLine(bytes: Buffer, from: number, eol: number): Mapping | undef
   };
 }
 
+/** What a maps line said the last times it was seen: the line's bytes, and its mapping (undefined: not one). */
+interface KnownLine {
+  line: Uint8Array;
+  mapping: Mapping | undefined;
+}
+
+// Lines by a hash of their bytes. Most lines of a tick are the lines of the last tick, and a hash, a comparison and
+// a copy of the mapping cost less than scanning the line and making its five strings again. A pure memo: the
+// answer depends on the bytes alone, so it is shared by every process sampled.
+const MAX_KNOWN_LINES = 1 << 16;
+const knownLines = new Map<number, KnownLine>();
+
+/** The mapping of the maps line [from, eol), as scanMapsLine gives it, from the memo when the line was seen. */
+function mappingOfLine(bytes: Buffer, from: number, eol: number): Mapping | undefined {
+  // FNV-1a over the line's bytes.
+  let hash = 0x811c9dc5;
+  for (let i = from; i < eol; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  const known = knownLines.get(hash);
+  if (known !== undefined && known.line.length === eol - from) {
+    const line = known.line;
+    let same = true;
+    for (let i = 0; i < line.length; i++) {
+      if (line[i] !== bytes[from + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      const m = known.mapping;
+      // A new object each time: counters and VmFlags are set on it.
+      return m && { startHex: m.startHex, endHex: m.endHex, start: m.start, end: m.end, size: m.size, perms: m.perms, offset: m.offset, dev: m.dev, inode: m.inode, path: m.path };
+    }
+  }
+  const mapping = scanMapsLine(bytes, from, eol);
+  if (knownLines.size >= MAX_KNOWN_LINES) knownLines.clear();
+  knownLines.set(hash, { line: new Uint8Array(bytes.subarray(from, eol)), mapping: mapping && { ...mapping } });
+  return mapping;
+}
+
 /** /proc/PID/maps from the first `length` bytes of `bytes` (as read into a reused buffer). */
 export function scanMaps(bytes: Buffer, length: number): Mapping[] {
   const mappings: Mapping[] = [];
   for (let pos = 0; pos < length; ) {
-    let eol = bytes.indexOf(NL, pos);
-    if (eol < 0 || eol > length) eol = length;
+    // A loop, not Buffer#indexOf: a native call per line cost more than the scan (smaps has ~25 lines per mapping).
+    let eol = pos;
+    while (eol < length && bytes[eol] !== NL) eol++;
     if (eol > pos) {
-      const mapping = scanMapsLine(bytes, pos, eol);
+      const mapping = mappingOfLine(bytes, pos, eol);
       if (!mapping) throw new Error(`unexpected line in maps: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
       mappings.push(mapping);
     }
@@ -213,58 +255,48 @@ export function scanMaps(bytes: Buffer, length: number): Mapping[] {
   return mappings;
 }
 
-/** Which counter a smaps field line [from, colon) names, by its bytes; undefined for the fields not kept. */
-function fieldAt(bytes: Buffer, from: number, colon: number): keyof SmapsCounters | 'vmFlags' | undefined {
-  const is = (name: string) => {
-    if (colon - from !== name.length) return false;
-    for (let k = 1; k < name.length; k++) if (bytes[from + k] !== name.charCodeAt(k)) return false;
-    return true;
-  };
-  switch (bytes[from]) {
-    case 0x52: return is('Rss') ? 'rss' : undefined; // R
-    case 0x41: return is('Anonymous') ? 'anonymous' : undefined; // A
-    case 0x53: return is('Shared_Clean') ? 'sharedClean' : is('Shared_Dirty') ? 'sharedDirty' : is('Swap') ? 'swap' : undefined; // S
-    case 0x50: return is('Private_Clean') ? 'privateClean' : is('Private_Dirty') ? 'privateDirty' : undefined; // P
-    case 0x4c: return is('Locked') ? 'locked' : undefined; // L
-    case 0x56: return is('VmFlags') ? 'vmFlags' : undefined; // V
-    default: return undefined;
-  }
-}
-
 /**
- * /proc/PID/smaps from the first `length` bytes of `bytes`. Hand-rolled scanning of the bytes rather than a string
- * split and a regex per line: smaps has ~25 lines per mapping and this runs every tick.
+ * /proc/PID/smaps from the first `length` bytes of `bytes`. The file is decoded once and walked by line with
+ * String#indexOf (a byte loop in JS, or Buffer#indexOf per line, cost several times more on ~25 lines per
+ * mapping); field lines are told by their names, header lines go to the maps-line memo on the bytes.
  */
 export function scanSmaps(bytes: Buffer, length: number): Mapping[] {
+  const content = bytes.subarray(0, length);
+  // ASCII (what the kernel writes but for odd file names): offsets in the text are offsets in the bytes.
+  if (isAscii(content)) return walkSmaps(content.toString('latin1'), (from, eol) => mappingOfLine(bytes, from, eol));
+  const text = content.toString('utf8');
+  return walkSmaps(text, (from, eol) => parseMapsLine(text.slice(from, eol)));
+}
+
+function walkSmaps(text: string, header: (from: number, eol: number) => Mapping | undefined): Mapping[] {
   const mappings: Mapping[] = [];
   let current: Mapping | undefined;
   let counters = zeroCounters();
+  const length = text.length;
   for (let pos = 0; pos < length; ) {
-    let eol = bytes.indexOf(NL, pos);
-    if (eol < 0 || eol > length) eol = length;
-    const first = bytes[pos];
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = length;
+    const first = text.charCodeAt(pos);
     // Field names start with an upper-case letter; mapping headers with a lower-case hex address.
     if (pos < eol && first >= 65 && first <= 90) {
-      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
-      let colon = pos;
-      while (colon < eol && bytes[colon] !== COLON) colon++;
-      const field = colon < eol ? fieldAt(bytes, pos, colon) : undefined;
-      if (field === 'vmFlags') {
-        current.vmFlags = flagSet(textOf(bytes, colon + 1, eol));
-      } else if (field !== undefined) {
+      if (!current) throw new Error(`smaps field before any mapping: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
+      const field = fieldAt(text, pos, first);
+      if (field === VMFLAGS) {
+        current.vmFlags = flagSet(text.slice(pos + 8, eol));
+      } else if (field !== NOT_KEPT) {
         let amount = 0;
-        for (let i = colon + 1; i < eol; i++) {
-          const c = bytes[i];
+        for (let i = text.indexOf(':', pos) + 1; i < eol; i++) {
+          const c = text.charCodeAt(i);
           if (c >= 48 && c <= 57) amount = amount * 10 + (c - 48);
           else if (c !== SPACE) break;
         }
         // Every counter kept is in kB. Beyond 2^53 bytes is not memory but a garbled line: refused, not Infinity.
-        if (amount > MAX_KB) throw new Error(`smaps field ${textOf(bytes, pos, colon)} is beyond 2^53 bytes: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
-        counters[field] = amount * 1024;
+        if (amount > MAX_KB) throw new Error(`smaps field ${text.slice(pos, text.indexOf(':', pos))} is beyond 2^53 bytes: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
+        setCounter(counters, field, amount * 1024);
       }
     } else if (eol > pos) {
-      const mapping = scanMapsLine(bytes, pos, eol);
-      if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(textOf(bytes, pos, eol).slice(0, 120))}`);
+      const mapping = header(pos, eol);
+      if (!mapping) throw new Error(`unexpected line in smaps: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 120)))}`);
       counters = zeroCounters();
       mapping.counters = counters;
       mappings.push(mapping);
@@ -273,6 +305,38 @@ export function scanSmaps(bytes: Buffer, length: number): Mapping[] {
     pos = eol + 1;
   }
   return mappings;
+}
+
+// The smaps fields kept, as small numbers (a switch, not a property named by a string, on every field line).
+const NOT_KEPT = 0;
+const VMFLAGS = 9;
+const FIELD_NAMES = ['', 'Rss:', 'Anonymous:', 'Shared_Clean:', 'Shared_Dirty:', 'Private_Clean:', 'Private_Dirty:', 'Locked:', 'Swap:', 'VmFlags:'];
+
+/** Which kept field the line at `pos` (first character `first`) is, by its name up to the colon; NOT_KEPT else. */
+function fieldAt(text: string, pos: number, first: number): number {
+  const is = (field: number) => (text.startsWith(FIELD_NAMES[field], pos) ? field : NOT_KEPT);
+  switch (first) {
+    case 0x52: return is(1); // R
+    case 0x41: return is(2); // A
+    case 0x53: return text.charCodeAt(pos + 1) === 0x77 ? is(8) : text.charCodeAt(pos + 7) === 0x43 ? is(3) : is(4); // Swap, Shared_C…, Shared_D…
+    case 0x50: return text.charCodeAt(pos + 8) === 0x43 ? is(5) : is(6); // Private_C…, Private_D…
+    case 0x4c: return is(7); // L
+    case 0x56: return is(VMFLAGS); // V
+    default: return NOT_KEPT;
+  }
+}
+
+function setCounter(counters: SmapsCounters, field: number, bytes: number): void {
+  switch (field) {
+    case 1: counters.rss = bytes; break;
+    case 2: counters.anonymous = bytes; break;
+    case 3: counters.sharedClean = bytes; break;
+    case 4: counters.sharedDirty = bytes; break;
+    case 5: counters.privateClean = bytes; break;
+    case 6: counters.privateDirty = bytes; break;
+    case 7: counters.locked = bytes; break;
+    case 8: counters.swap = bytes; break;
+  }
 }
 
 /** Parses /proc/PID/status into its `Key: value` fields (values trimmed, units kept). */

@@ -42,8 +42,8 @@ test('parseMaps rejects text that is not a maps file', () => {
   assert.throws(() => parseMaps('hello world\n'), /unexpected line in maps/);
 });
 
-test('parseSmaps keeps the counters it needs in bytes and reads VmFlags', () => {
-  const text = `7ff034000000-7ff0342c1000 rw-p 00000000 00:00 0 
+/** Two mappings of a smaps file, as the kernel writes them. */
+const SMAPS_TEXT = `7ff034000000-7ff0342c1000 rw-p 00000000 00:00 0 
 Size:               2820 kB
 KernelPageSize:        4 kB
 Rss:                2616 kB
@@ -60,7 +60,9 @@ Size:              62716 kB
 Rss:                   0 kB
 VmFlags: mr mw me nr 
 `;
-  const [rw, reserved] = parseSmaps(text);
+
+test('parseSmaps keeps the counters it needs in bytes and reads VmFlags', () => {
+  const [rw, reserved] = parseSmaps(SMAPS_TEXT);
   assert.deepEqual(rw.counters, {
     rss: 2616 * 1024,
     anonymous: 2616 * 1024,
@@ -149,24 +151,8 @@ test('scanMaps refuses truncated and hostile lines as parseMaps does', () => {
 });
 
 test('scanSmaps keeps the counters in bytes, reads VmFlags, skips other fields, and refuses garbled ones', () => {
-  const text = `7ff034000000-7ff0342c1000 rw-p 00000000 00:00 0 
-Size:               2820 kB
-Rss:                2616 kB
-Shared_Clean:          0 kB
-Shared_Dirty:          8 kB
-Private_Clean:         4 kB
-Private_Dirty:      2604 kB
-Anonymous:          2616 kB
-AnonHugePages:      2048 kB
-Swap:                 12 kB
-SwapPss:              12 kB
-Locked:                1 kB
-Rss_Extra no colon here
-VmFlags: rd wr mr mw me nr 
-7ff0342c1000-7ff038000000 ---p 00000000 00:00 0 
-Rss:                   0 kB
-VmFlags: rd wr mr mw me nr 
-`;
+  // Fields the collector does not keep (SwapPss, AnonHugePages), one with no colon, and two more it keeps.
+  const text = SMAPS_TEXT.replace('Locked:                0 kB\n', 'AnonHugePages:      2048 kB\nSwap:                 12 kB\nSwapPss:              12 kB\nLocked:                1 kB\nRss_Extra no colon here\n');
   const mappings = scanSmaps(...inBuffer(text));
   assert.deepEqual(mappings, parseSmaps(text));
   assert.deepEqual(mappings[0].counters, {

@@ -310,7 +310,11 @@ class ChunkFinder {
     const known = this.known.get(start);
     const c = mapping.counters;
     // Memory never written holds no header, and reading it would map a page into the target.
-    const runs = known?.end === end ? known.runs : c && c.rss + c.swap === 0 ? [] : this.read(start, end);
+    if (known?.end === end) {
+      this.seen.set(start, known);
+      return known.runs;
+    }
+    const runs = c && c.rss + c.swap === 0 ? [] : this.read(start, end);
     if (runs) this.seen.set(start, { end, runs });
     return runs ?? [];
   };
@@ -361,6 +365,9 @@ class ChunkFinder {
   }
 }
 
+/** The VmFlags of a mapping smaps showed none for (read only, shared). */
+const NO_FLAGS = new Set<string>();
+
 // How often a sample is read again when the process exec()s during the read.
 const EXEC_RACE_RETRIES = 2;
 
@@ -371,7 +378,7 @@ class LinuxProbe implements ProcessProbe {
   private layout: string | undefined;
   execs = 0;
   /** VmFlags per mapping start from the last smaps read, so maps-only samples classify V8 and arenas alike. */
-  private flagsByStart = new Map<string, Set<string>>();
+  private flagsByStart = new Map<number, Set<string>>();
   /** The Java heap's reservation never moves: keep it when a resize races the perfdata read. */
   private javaHeap: ManagedRange | undefined;
   private images: ImageBounds;
@@ -461,11 +468,12 @@ class LinuxProbe implements ProcessProbe {
 
   private rememberFlags(mappings: Mapping[], fromSmaps: boolean): void {
     if (fromSmaps) {
-      this.flagsByStart = new Map(mappings.map((m) => [m.startHex, m.vmFlags ?? new Set<string>()]));
+      this.flagsByStart = new Map(mappings.map((m) => [m.start, m.vmFlags ?? NO_FLAGS]));
     } else {
-      for (const m of mappings) m.vmFlags = this.flagsByStart.get(m.startHex);
+      for (const m of mappings) m.vmFlags = this.flagsByStart.get(m.start);
     }
   }
+
 }
 
 /** Direct children, from /proc/PID/task/TID/children (one file per thread: any thread may have forked). */

@@ -207,16 +207,35 @@ interface KnownLine {
 
 // Lines by a hash of their bytes. Most lines of a tick are the lines of the last tick, and a hash, a comparison and
 // a copy of the mapping cost less than scanning the line and making its five strings again. A pure memo: the
-// answer depends on the bytes alone, so it is shared by every process sampled.
-const MAX_KNOWN_LINES = 1 << 16;
-const knownLines = new Map<number, KnownLine>();
+// answer depends on the bytes alone, so it is shared by every process sampled. Two generations of at most
+// MAX_KNOWN_LINES each: a full one becomes the old one, and a line found in the old one moves to the new one, so the
+// lines in use stay while those of processes gone (a fork storm under --children) go: a few MB at most.
+const MAX_KNOWN_LINES = 1 << 13;
+let knownLines = new Map<number, KnownLine>();
+let olderLines = new Map<number, KnownLine>();
+
+function knownLine(hash: number): KnownLine | undefined {
+  const known = knownLines.get(hash);
+  if (known !== undefined) return known;
+  const older = olderLines.get(hash);
+  if (older !== undefined) remember(hash, older);
+  return older;
+}
+
+function remember(hash: number, line: KnownLine): void {
+  if (knownLines.size >= MAX_KNOWN_LINES) {
+    olderLines = knownLines;
+    knownLines = new Map();
+  }
+  knownLines.set(hash, line);
+}
 
 /** The mapping of the maps line [from, eol), as scanMapsLine gives it, from the memo when the line was seen. */
 function mappingOfLine(bytes: Buffer, from: number, eol: number): Mapping | undefined {
   // FNV-1a over the line's bytes.
   let hash = 0x811c9dc5;
   for (let i = from; i < eol; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-  const known = knownLines.get(hash);
+  const known = knownLine(hash);
   if (known !== undefined && known.line.length === eol - from) {
     const line = known.line;
     let same = true;
@@ -233,8 +252,7 @@ function mappingOfLine(bytes: Buffer, from: number, eol: number): Mapping | unde
     }
   }
   const mapping = scanMapsLine(bytes, from, eol);
-  if (knownLines.size >= MAX_KNOWN_LINES) knownLines.clear();
-  knownLines.set(hash, { line: new Uint8Array(bytes.subarray(from, eol)), mapping: mapping && { ...mapping } });
+  remember(hash, { line: new Uint8Array(bytes.subarray(from, eol)), mapping: mapping && { ...mapping } });
   return mapping;
 }
 

@@ -70,7 +70,9 @@ const CHUNK_TICKS = 4096;
  */
 function* sampleRows(db: Db, sessionId: number, columns: readonly string[], fromMs: number, toMs: number): Generator<(number | null)[][]> {
   const client = db.$client;
-  const bounds = client.prepare('SELECT min(seq) AS low, max(seq) AS high FROM samples WHERE session_id = ?').get(sessionId) as { low: number | null; high: number | null };
+  // The first and last tick of the range: chunks before and after it are never asked for.
+  const bounds = client.prepare('SELECT min(seq) AS low, max(seq) AS high FROM samples WHERE session_id = ? AND elapsed_ms BETWEEN ? AND ?')
+    .get(sessionId, fromMs, toMs) as { low: number | null; high: number | null };
   if (bounds.low === null || bounds.high === null) return;
   const chunk = client
     .prepare(`SELECT seq, elapsed_ms, with_usage, ${columns.join(', ')} FROM samples

@@ -7,8 +7,10 @@ import { formatBytes, formatElapsed, type MemoryType, type Row, ROW_LABELS, SUM_
 
 /** A row's values per tick: the type's own, or the sum of the types it adds up. */
 export function rowValues(columns: Record<MemoryType, ArrayLike<number>>, row: Row): number[] {
-  const types = typesOf(row);
-  return Array.from(columns[types[0]], (_, i) => types.reduce((sum, type) => sum + columns[type][i], 0));
+  const types = typesOf(row).map((type) => columns[type]);
+  const values = new Array<number>(types[0].length).fill(0);
+  for (const column of types) for (let i = 0; i < values.length; i++) values[i] += column[i];
+  return values;
 }
 
 export interface SessionData {

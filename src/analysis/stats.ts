@@ -1,11 +1,49 @@
 /** Small statistics used by the trend analysis. Pure functions over plain arrays. */
 
-/** Median of a non-empty array (does not modify it). O(n log n). */
+/**
+ * Median of a non-empty array (does not modify it): the middle value, or the mean of the two middle values. O(n)
+ * expected (quickselect on a copy); with a NaN among the values, as a sorted copy orders them (NaN last).
+ */
 export function median(values: ArrayLike<number>): number {
   if (values.length === 0) throw new Error('median of an empty array');
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const copy = Float64Array.from(values);
+  const mid = copy.length >> 1;
+  if (copy.some(Number.isNaN)) {
+    copy.sort();
+    return copy.length % 2 === 1 ? copy[mid] : (copy[mid - 1] + copy[mid]) / 2;
+  }
+  const upper = select(copy, mid);
+  if (copy.length % 2 === 1) return upper;
+  // After the selection everything left of mid is ≤ copy[mid]: the lower middle value is their largest.
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i++) if (copy[i] > lower) lower = copy[i];
+  return (lower + upper) / 2;
+}
+
+/** Puts the k-th smallest value (0-based) at index k, smaller or equal ones before it, and returns it (Hoare's quickselect). */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (left < right) {
+    const pivot = a[(left + right) >> 1];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const swap = a[i];
+        a[i] = a[j];
+        a[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k];
 }
 
 /**

@@ -16,12 +16,60 @@ export interface SessionDump {
   execs: Record<string, unknown>[];
 }
 
-/** Each row of a query as a JSON object text, read as it comes: the same text as JSON.stringify of the row object. */
-function* jsonRows(db: Db, sql: string, sessionId: number): Generator<string> {
-  const query = db.$client.prepare(sql).raw();
-  const keys = query.columns().map((c) => `${JSON.stringify(c.name)}:`);
-  for (const values of query.iterate(sessionId) as Iterable<unknown[]>) {
-    yield `{${values.map((v, i) => keys[i] + (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(',')}}`;
+/** One list of a SessionDump: the rows of `table` (as `t`) that `from` (a FROM … WHERE clause on the session id) finds. */
+interface RowList {
+  key: keyof SessionDump;
+  table: string;
+  from: string;
+  /** Listed in id order, a chunk of ids at a time (the long lists); otherwise in `order`, in one read. */
+  chunked: boolean;
+  order?: string;
+}
+
+const LISTS: RowList[] = [
+  { key: 'processes', table: 'processes', from: 'processes t WHERE t.session_id = ?', chunked: false, order: 't.id' },
+  // The rowid ranges are walked in id order: the indexes on the session would make SQLite sort the rows.
+  { key: 'samples', table: 'samples', from: 'samples t NOT INDEXED WHERE t.session_id = ?', chunked: true },
+  { key: 'regions', table: 'regions', from: 'regions t CROSS JOIN samples s ON s.id = t.sample_id WHERE s.session_id = ?', chunked: true },
+  { key: 'verdicts', table: 'session_verdicts', from: 'session_verdicts t WHERE t.session_id = ?', chunked: false },
+  { key: 'execs', table: 'process_execs', from: 'process_execs t JOIN processes p ON t.process_id = p.id WHERE p.session_id = ?', chunked: false, order: 't.process_id, t.seq' },
+];
+
+// Rows read per statement of a chunked list: a few MB of JSON text.
+const CHUNK_ROWS = 4096;
+
+/** A row as JSON.stringify writes the object of its columns (the columns' names are the keys, in order). */
+const jsonRow = (keys: string[], values: unknown[]) => `{${values.map((v, i) => keys[i] + (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(',')}}`;
+
+/**
+ * Each row of a list as JSON object text, in order. SQLite writes the text (json_object writes integers, NULL and
+ * text as JSON.stringify does); a row holding a REAL (which SQLite writes with 15 digits) or a BLOB is read and
+ * written by JSON.stringify instead. A REAL is found without a look at each value where a table has only INTEGER
+ * columns: SQLite's text of a REAL has a '.', and nothing else in such a row does. The long lists are read a chunk
+ * of ids at a time.
+ */
+function* listRows(db: Db, list: RowList, sessionId: number): Generator<string> {
+  const client = db.$client;
+  const columns = client.prepare(`SELECT name, type FROM pragma_table_info('${list.table}') ORDER BY cid`).all() as { name: string; type: string }[];
+  const integers = columns.every((c) => c.type.toUpperCase() === 'INTEGER');
+  const object = `json_object(${columns.map((c) => `'${c.name}', t."${c.name}"`).join(', ')})`;
+  const json = integers ? object : `CASE WHEN ${columns.map((c) => `typeof(t."${c.name}") NOT IN ('real', 'blob')`).join(' AND ')} THEN ${object} END`;
+  const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
+  const byRowid = client.prepare(`SELECT * FROM ${list.table} WHERE rowid = ?`).raw();
+  const text = ([row, rowid]: [string | null, number]) => (row === null || (integers && row.includes('.')) ? jsonRow(keys, byRowid.get(rowid) as unknown[]) : row);
+  if (!list.chunked) {
+    for (const row of client.prepare(`SELECT ${json}, t.rowid FROM ${list.from}${list.order ? ` ORDER BY ${list.order}` : ''}`).raw().all(sessionId)) yield text(row as [string | null, number]);
+    return;
+  }
+  // The ids of the session's rows lie between these; each chunk goes on from the last id read.
+  const bounds = client.prepare(`SELECT min(t.id) AS low, max(t.id) AS high FROM ${list.from.replace(' NOT INDEXED', '').replace(' CROSS JOIN', ' JOIN')}`).get(sessionId) as { low: number | null; high: number | null };
+  if (bounds.low === null || bounds.high === null) return;
+  const chunk = client.prepare(`SELECT ${json}, t.id FROM ${list.from} AND t.id > ? AND t.id <= ? ORDER BY t.id LIMIT ${CHUNK_ROWS}`).raw();
+  for (let after = bounds.low - 1; after < bounds.high;) {
+    const rows = chunk.all(sessionId, after, bounds.high) as [string | null, number][];
+    if (rows.length === 0) break;
+    for (const row of rows) yield text(row);
+    after = rows[rows.length - 1][1];
   }
 }
 
@@ -35,18 +83,11 @@ export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' 
   // The session as readers see it: one whose collector is gone is interrupted (see judgedState).
   const row = db.$client.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as Record<string, unknown>;
   yield JSON.stringify({ ...row, ended_at: session.endedAt, end_reason: session.endReason });
-  const lists: [keyof SessionDump, string][] = [
-    ['processes', 'SELECT * FROM processes WHERE session_id = ? ORDER BY id'],
-    ['samples', 'SELECT * FROM samples WHERE session_id = ? ORDER BY id'],
-    ['regions', 'SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'],
-    ['verdicts', 'SELECT * FROM session_verdicts WHERE session_id = ?'],
-    ['execs', 'SELECT e.* FROM process_execs e JOIN processes p ON e.process_id = p.id WHERE p.session_id = ? ORDER BY e.process_id, e.seq'],
-  ];
-  for (const [key, sql] of lists) {
-    yield `,"${key}":[`;
+  for (const list of LISTS) {
+    yield `,"${list.key}":[`;
     let separator = '';
-    for (const row of jsonRows(db, sql, sessionId)) {
-      yield separator + row;
+    for (const text of listRows(db, list, sessionId)) {
+      yield separator + text;
       separator = ',';
     }
     yield ']';

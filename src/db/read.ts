@@ -59,28 +59,78 @@ export interface TickSums {
   withUsage: boolean;
 }
 
+// Ticks read per statement. better-sqlite3 hands over a chunk of rows from `all()` at less than half the cost per
+// row of `iterate()`; a chunk this size keeps what is held small (a few hundred KiB) whatever the session's length.
+const CHUNK_TICKS = 4096;
+
 /**
- * The ticks of a session with from ≤ elapsed seconds ≤ to, in order, summed over processes as the rows come from
- * SQLite: only the current tick is held. Summing in JS over rows in tick order is several times faster than
- * SQL's GROUP BY. The statement stays open until the caller has consumed (or returned from) the iterator.
+ * The sample rows of a session's ticks with fromMs ≤ elapsed_ms ≤ toMs: `seq, elapsed_ms, with_usage`, then
+ * `columns`, in tick order, a range of ticks at a time. Ticks written after the read began are not read (each tick
+ * is written in one transaction, so every tick read is whole).
+ */
+function* sampleRows(db: Db, sessionId: number, columns: readonly string[], fromMs: number, toMs: number): Generator<(number | null)[][]> {
+  const client = db.$client;
+  // The first and last tick of the range: chunks before and after it are never asked for.
+  const bounds = client.prepare('SELECT min(seq) AS low, max(seq) AS high FROM samples WHERE session_id = ? AND elapsed_ms BETWEEN ? AND ?')
+    .get(sessionId, fromMs, toMs) as { low: number | null; high: number | null };
+  if (bounds.low === null || bounds.high === null) return;
+  const chunk = client
+    .prepare(`SELECT seq, elapsed_ms, with_usage, ${columns.join(', ')} FROM samples
+      WHERE session_id = ? AND seq >= ? AND seq < ? AND elapsed_ms BETWEEN ? AND ? ORDER BY seq`)
+    .raw();
+  for (let low = bounds.low; low <= bounds.high; low += CHUNK_TICKS) {
+    yield chunk.all(sessionId, low, Math.min(low + CHUNK_TICKS, bounds.high + 1), fromMs, toMs) as (number | null)[][];
+  }
+}
+
+/**
+ * The ticks of a session with from ≤ elapsed seconds ≤ to, in order, summed over processes, read a chunk of ticks
+ * at a time: a week-long session is never held. Summing in JS over rows in tick order is several times faster
+ * than SQL's GROUP BY. No statement stays open between the ticks it yields.
  */
 export function* tickSums(db: Db, sessionId: number, columns: string[], from = -Infinity, to = Infinity): Generator<TickSums> {
-  const query = db.$client
-    .prepare(`SELECT seq, elapsed_ms, with_usage, ${columns.join(', ')} FROM samples WHERE session_id = ? AND elapsed_ms BETWEEN ? AND ? ORDER BY seq`)
-    .raw();
   let tick: TickSums | undefined;
   let lastSeq: number | undefined;
-  for (const row of query.iterate(sessionId, from * 1000, to * 1000) as Iterable<(number | null)[]>) {
-    const [seq, elapsed, withUsage] = row as number[];
-    if (seq !== lastSeq) {
-      if (tick) yield tick;
-      tick = { seconds: elapsed / 1000, values: new Array<number>(columns.length).fill(0), withUsage: true };
-      lastSeq = seq;
+  for (const rows of sampleRows(db, sessionId, columns, from * 1000, to * 1000)) {
+    for (const row of rows) {
+      const [seq, elapsed, withUsage] = row as number[];
+      if (seq !== lastSeq) {
+        if (tick) yield tick;
+        tick = { seconds: elapsed / 1000, values: new Array<number>(columns.length).fill(0), withUsage: true };
+        lastSeq = seq;
+      }
+      tick!.withUsage &&= withUsage === 1;
+      for (let i = 0; i < columns.length; i++) tick!.values[i] += row[i + 3] ?? 0;
     }
-    tick!.withUsage &&= withUsage === 1;
-    for (let i = 0; i < columns.length; i++) tick!.values[i] += row[i + 3] ?? 0;
   }
   if (tick) yield tick;
+}
+
+/**
+ * One row per `every` seconds of the ticks with from ≤ elapsed seconds ≤ to (buckets aligned on the session start,
+ * empty ones dropped; a row's time is its bucket's start), each column summed over processes per tick and then
+ * reduced per bucket by `aggregate` (`avg` rounded to whole bytes): `resample` over tickSums, done by SQLite, so
+ * only the buckets cross into JS. The same rows as `resample(tickSums(…), every, aggregate)`.
+ */
+export function* bucketSums(db: Db, sessionId: number, columns: string[], every: number, aggregate: 'max' | 'avg' | 'last', from = -Infinity, to = Infinity): Generator<TickSums> {
+  const names = columns.map((_, i) => `v${i}`);
+  // `last`: SQLite takes the bare columns of a max() aggregate from the row holding the maximum, here the bucket's last tick.
+  const reduced = aggregate === 'last' ? ['max(seq)', ...names] : names.map((n) => `${aggregate === 'max' ? 'max' : 'total'}(${n})`);
+  const client = db.$client;
+  // A session of one process has one row per tick: the ticks need no summing first (which costs SQLite more than the buckets).
+  const oneProcess = (client.prepare('SELECT count(*) AS n FROM processes WHERE session_id = ?').get(sessionId) as { n: number }).n <= 1;
+  const ticks = oneProcess
+    ? `SELECT seq, floor(elapsed_ms / 1000.0 / ?) AS bucket, with_usage, ${columns.map((c, i) => `coalesce(${c}, 0) AS ${names[i]}`).join(', ')}
+        FROM samples WHERE session_id = ? AND elapsed_ms BETWEEN ? AND ?`
+    : `SELECT seq, floor(min(elapsed_ms) / 1000.0 / ?) AS bucket, min(with_usage) AS with_usage, ${columns.map((c, i) => `total(${c}) AS ${names[i]}`).join(', ')}
+        FROM samples WHERE session_id = ? AND elapsed_ms BETWEEN ? AND ? GROUP BY seq`;
+  const query = client.prepare(`SELECT bucket, count(*), min(with_usage), ${reduced.join(', ')} FROM (${ticks}) GROUP BY bucket ORDER BY bucket`).raw();
+  const first = aggregate === 'last' ? 4 : 3;
+  for (const row of query.all(every, sessionId, from * 1000, to * 1000) as number[][]) {
+    const [bucket, count, withUsage] = row;
+    const values = row.slice(first).map((v) => Math.round(aggregate === 'avg' ? v / count : v));
+    yield { seconds: bucket * every, values, withUsage: withUsage === 1 };
+  }
 }
 
 /** The committed-bytes column of each type, for tickSums. */
@@ -89,27 +139,50 @@ export const committedColumns = (types: readonly MemoryType[]) => types.map((typ
 /**
  * Per tick: elapsed seconds, every type's committed bytes and the total working set, summed over processes. The
  * whole session is held for the analysis, compactly: 11 doubles (88 bytes) per tick, 53 MB for a week at 1 s.
+ * The rows go straight into those arrays; the working set of all mapped types is added up by SQLite.
  */
 export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'committed'): SessionSeries {
   const client = db.$client;
   // Free space has no working set; it is 0 either way.
   const judged = MEMORY_TYPES.map((type) => snakeColumn(type, metric === 'ws' && type !== 'free' ? 'totalWs' : 'committed'));
-  const columns = [...judged, ...MAPPED_TYPES.map((type) => snakeColumn(type, 'totalWs'))];
+  const totalWsColumn = MAPPED_TYPES.map((type) => `coalesce(${snakeColumn(type, 'totalWs')}, 0)`).join(' + ');
+  const columns = [...judged, totalWsColumn];
+  const types = MEMORY_TYPES.length;
   // One read transaction: the tick count and the rows are the same snapshot while a watch is writing.
   return client.transaction(() => {
     const ticks = countTicks(db, sessionId, metric);
     const t = new Float64Array(ticks);
     const totalWs = new Float64Array(ticks);
-    const committed = Object.fromEntries(MEMORY_TYPES.map((type) => [type, new Float64Array(ticks)])) as Record<MemoryType, Float64Array>;
-    let i = 0;
-    for (const tick of tickSums(db, sessionId, columns)) {
-      if (metric === 'ws' && !tick.withUsage) continue;
-      t[i] = tick.seconds;
-      MEMORY_TYPES.forEach((type, c) => (committed[type][i] = tick.values[c]));
-      totalWs[i] = tick.withUsage ? tick.values.slice(MEMORY_TYPES.length).reduce((sum, v) => sum + v, 0) : NaN;
-      i++;
+    const committed = MEMORY_TYPES.map(() => new Float64Array(ticks));
+    // The tick being summed is at index i; it keeps its place when it is whole (the ws metric: every process read smaps).
+    let i = -1;
+    let lastSeq: number | undefined;
+    let withUsage = true;
+    const close = () => {
+      if (i < 0) return;
+      if (metric === 'ws' && !withUsage) {
+        for (let c = 0; c < types; c++) committed[c][i] = 0;
+        i--;
+      } else if (!withUsage) totalWs[i] = NaN;
+    };
+    for (const rows of sampleRows(db, sessionId, columns, -Infinity, Infinity)) {
+      for (const row of rows) {
+        const seq = row[0] as number;
+        if (seq !== lastSeq) {
+          close();
+          i++;
+          t[i] = (row[1] as number) / 1000;
+          totalWs[i] = 0;
+          withUsage = true;
+          lastSeq = seq;
+        }
+        withUsage &&= row[2] === 1;
+        for (let c = 0; c < types; c++) committed[c][i] += row[c + 3] ?? 0;
+        totalWs[i] += row[types + 3] ?? 0;
+      }
     }
-    return { t, committed, totalWs };
+    close();
+    return { t, committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, committed[c]])) as Record<MemoryType, Float64Array>, totalWs };
   })();
 }
 

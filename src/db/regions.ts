@@ -1,5 +1,5 @@
 /** The region lists of a session: rebuilt at a tick from the stored full lists and deltas, and their growth. */
-import { and, asc, desc, eq, gt, lte, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte } from 'drizzle-orm';
 import type { Db } from './open.js';
 import { applyDeltas, type RegionDelta, regionMap, type StoredRegion } from './region-deltas.js';
 import { regions, samples } from './schema.js';
@@ -96,16 +96,17 @@ export function regionLabel(details: string): string {
  * all processes of the session, rebuilt from the stored region lists and deltas.
  */
 export function regionGrowth(db: Db, sessionId: number, fromSeconds: number): RegionGrowth[] {
-  const perProcess = db
-    .select({
-      processId: samples.processId,
-      first: sql<number | null>`min(case when ${samples.elapsedMs} >= ${fromSeconds * 1000} then ${samples.seq} end)`,
-      last: max(samples.seq),
-    })
-    .from(samples)
-    .where(eq(samples.sessionId, sessionId))
-    .groupBy(samples.processId)
-    .all();
+  // Per process its first tick from `fromSeconds` on and its last tick, each found along its (process, seq) index:
+  // a scan of the session's rows would read every sample of a week-long session.
+  const client = db.$client;
+  const firstFrom = client.prepare('SELECT seq FROM samples WHERE process_id = ? AND elapsed_ms >= ? ORDER BY seq LIMIT 1').pluck();
+  const lastOf = client.prepare('SELECT max(seq) FROM samples WHERE process_id = ?').pluck();
+  const ids = client.prepare('SELECT id FROM processes WHERE session_id = ? ORDER BY id').pluck().all(sessionId) as number[];
+  const perProcess = ids.map((processId) => ({
+    processId,
+    first: (firstFrom.get(processId, fromSeconds * 1000) as number | undefined) ?? null,
+    last: lastOf.get(processId) as number | null,
+  }));
   const groups = new Map<string, RegionGrowth>();
   const add = (regionsOfTick: Map<string, StoredRegion>, sign: 1 | -1) => {
     for (const r of regionsOfTick.values()) {

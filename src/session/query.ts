@@ -27,19 +27,19 @@ export async function querySession(
   parseTime: (text: string, option: string, startedAt: number) => number,
   write: (session: SessionRow, rows: () => Iterable<TimedRow>) => Promise<void>,
 ): Promise<void> {
-  const [{ committedColumns, loadSession, tickSums }, { resample }] = await Promise.all([import('../db/read.js'), import('../analysis/resample.js')]);
+  const { bucketSums, committedColumns, loadSession, tickSums } = await import('../db/read.js');
   await withReadOnlyDatabase(file, async (db, alive) => {
     const session = loadSession(db, id, file, alive);
     const from = spec.from === undefined ? -Infinity : parseTime(spec.from, '--from', session.startedAt);
     const to = spec.to === undefined ? Infinity : parseTime(spec.to, '--to', session.startedAt);
-    // Only the range is read, and resampled as it comes: the rows of a week-long session are never all held.
-    const rows = (): Iterable<TimedRow> => {
-      const ticks = tickSums(db, id, committedColumns(spec.types), from, to);
-      return spec.every === undefined ? ticks : resample(ticks, spec.every, spec.aggregate);
-    };
+    // Only the range is read, a chunk of ticks at a time, or resampled by SQLite (only the buckets are read): the
+    // rows of a week-long session are never all held.
+    const columns = committedColumns(spec.types);
+    const rows = (): Iterable<TimedRow> =>
+      spec.every === undefined ? tickSums(db, id, columns, from, to) : bucketSums(db, id, columns, spec.every, spec.aggregate, from, to);
     const probe = rows()[Symbol.iterator]();
     const empty = probe.next().done;
-    probe.return?.(); // closes its statement: the connection runs one at a time
+    probe.return?.();
     if (empty) throw new LeakwatchError(`no samples between ${spec.from ?? 'the start'} and ${spec.to ?? 'the end'} in session ${id}`);
     await write(session, rows);
   });

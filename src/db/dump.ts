@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { CheckedDump } from './dump-check.js';
 import type { Db } from './open.js';
 import type { SessionRow } from './read.js';
+import { storedAddress } from './region-deltas.js';
 
 /** The lossless export: every row of one session, as stored (column names as in the database). */
 export interface SessionDump {
@@ -15,6 +16,9 @@ export interface SessionDump {
   verdicts: Record<string, unknown>[];
   execs: Record<string, unknown>[];
 }
+
+/** SQL for a stored address (see storedAddress) as the hex text hexAddress makes of it. */
+const HEX = (column: string) => `CASE WHEN typeof(${column}) = 'integer' THEN printf('%08x', ${column}) ELSE substr(${column}, 3) END`;
 
 /** Each row of a query as a JSON object text, read as it comes: the same text as JSON.stringify of the row object. */
 function* jsonRows(db: Db, sql: string, sessionId: number): Generator<string> {
@@ -38,7 +42,9 @@ export function* dumpSession(db: Db, session: Pick<SessionRow, 'id' | 'endedAt' 
   const lists: [keyof SessionDump, string][] = [
     ['processes', 'SELECT * FROM processes WHERE session_id = ? ORDER BY id'],
     ['samples', 'SELECT * FROM samples WHERE session_id = ? ORDER BY id'],
-    ['regions', 'SELECT r.* FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id'],
+    // Addresses as hex text, as dumps have always had them (the table stores integers).
+    ['regions', `SELECT r.id, r.sample_id, r.kind, ${HEX('r.start')} AS start, ${HEX('r."end"')} AS "end", r.type, r.protection, r.size,
+      r.committed, r.total_ws, r.private_ws, r.details FROM regions r JOIN samples s ON r.sample_id = s.id WHERE s.session_id = ? ORDER BY r.id`],
     ['verdicts', 'SELECT * FROM session_verdicts WHERE session_id = ?'],
     ['execs', 'SELECT e.* FROM process_execs e JOIN processes p ON e.process_id = p.id WHERE p.session_id = ? ORDER BY e.process_id, e.seq'],
   ];
@@ -79,7 +85,9 @@ export function loadDump(db: Db, dump: CheckedDump, label: string | undefined): 
     for (const { id, ...p } of dump.processes) processIds.set(id, insert('processes', { ...p, session_id: sessionId }));
     const sampleIds = new Map<unknown, number>();
     for (const { id, ...s } of dump.samples) sampleIds.set(id, insert('samples', { ...s, session_id: sessionId, process_id: processIds.get(s.process_id) }));
-    for (const { id: _r, ...r } of dump.regions) insert('regions', { ...r, sample_id: sampleIds.get(r.sample_id) });
+    for (const { id: _r, ...r } of dump.regions) {
+      insert('regions', { ...r, start: storedAddress(r.start as string), end: storedAddress(r.end as string), sample_id: sampleIds.get(r.sample_id) });
+    }
     for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
     for (const e of dump.execs) insert('process_execs', { ...e, process_id: processIds.get(e.process_id) });
     return sessionId;

@@ -7,7 +7,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
 import { lastSampleAt } from './read.js';
-import { diffRegions, type RegionDelta, regionMap, type StoredRegion } from './region-deltas.js';
+import { diffRegions, type RegionDelta, regionMap, storedAddress, type StoredRegion } from './region-deltas.js';
 import { processes, SAMPLE_COLUMNS, sampleKey, samples, sessions } from './schema.js';
 import { MEMORY_TYPES } from '../vocabulary.js';
 
@@ -212,7 +212,7 @@ export class SessionWriter {
         }
         const sampleId = statement.sample.run(sessionId, processId, ...sample.values).lastInsertRowid;
         for (const r of sample.regions) {
-          statement.region.run(sampleId, r.kind, r.start, r.end, r.type, r.protection, r.size, r.committed, r.totalWs ?? null, r.privateWs ?? null, r.details);
+          statement.region.run(sampleId, r.kind, storedAddress(r.start), storedAddress(r.end), r.type, r.protection, r.size, r.committed, r.totalWs ?? null, r.privateWs ?? null, r.details);
         }
         if (sample.execd) {
           statement.exec.run(tick.seq, sample.process.command, processId);

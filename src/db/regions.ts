@@ -39,9 +39,9 @@ type RegionRow = Omit<StoredRegion, 'start' | 'end' | 'type' | 'totalWs' | 'priv
 };
 
 const toStored = ({ kind: _kind, totalWs, privateWs, start, end, ...r }: RegionRow): StoredRegion => ({
-  ...r,
   start: hexAddress(start),
   end: hexAddress(end),
+  ...r,
   type: r.type as StoredRegion['type'],
   ...(totalWs !== null && { totalWs }),
   ...(privateWs !== null && { privateWs }),

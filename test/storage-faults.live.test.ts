@@ -126,8 +126,8 @@ test('an outage past the give-up limit (LEAKWATCH_OUTAGE_GIVE_UP=2s): exit 3, th
 test('prune of a big session runs in small transactions: a watch writing meanwhile ends by duration with every sample, nobody waits long for the lock', async () => {
   const db = newDbPath();
   const template = await recordShortSession(db, '3s');
-  // 200,000 ticks: about 1.25 million sample and region rows, a 150 MB file; one transaction would hold the lock ~3 s.
-  const big = lengthenSession(db, template, { ticks: 200_000, intervalMs: 1000 });
+  // 300,000 ticks: about 1.2 million sample and region rows, a 150 MB file; one transaction would hold the lock ~3 s.
+  const big = lengthenSession(db, template, { ticks: 300_000, intervalMs: 1000 });
   const rowsBefore = query<{ n: number }>(db, 'SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM regions) AS n')[0].n;
   assert.ok(rowsBefore > 1_000_000, `${rowsBefore} rows`);
   const target = await startAllocTarget();

@@ -73,7 +73,10 @@ function epochMs() {
 function columnSchema(table: string, column: SQLiteColumn): z.ZodType {
   const key = `${table}.${column.name}`;
   let schema: z.ZodType;
-  if (column.columnType === 'SQLiteInteger') {
+  if (HEX_ADDRESS.has(key)) {
+    // Dumps carry addresses as hex text, whichever way the table stores them (integers since schema 4).
+    schema = z.string({ error: wrongType('a text') }).regex(/^[0-9a-fA-F]{1,16}$/, { error: (i) => `${shown(i.input)} is not a hex address` });
+  } else if (column.columnType === 'SQLiteInteger') {
     const [min, max] = SIGNED[key] ?? [POSITIVE.has(key) ? 1 : 0, MAX_WHOLE];
     schema = TIMES.has(key) ? epochMs() : wholeNumber(min, max);
   } else if (column.columnType === 'SQLiteBoolean') {
@@ -83,8 +86,6 @@ function columnSchema(table: string, column: SQLiteColumn): z.ZodType {
     const values = (column.enumValues as string[] | undefined) ?? TEXT_ENUMS[key];
     if (values !== undefined) {
       schema = z.enum(values as [string, ...string[]], { error: (i) => (i.input === undefined || i.input === null ? wrongType('a text')(i) : `${shown(i.input)} is not one of ${values.join(', ')}`) });
-    } else if (HEX_ADDRESS.has(key)) {
-      schema = z.string({ error: wrongType('a text') }).regex(/^[0-9a-fA-F]{1,16}$/, { error: (i) => `${shown(i.input)} is not a hex address` });
     } else {
       schema = z.string({ error: wrongType('a text') });
     }

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { CheckedDump } from './dump-check.js';
 import type { Db } from './open.js';
 import type { SessionRow } from './read.js';
+import { storedAddress } from './region-deltas.js';
 
 /** The lossless export: every row of one session, as stored (column names as in the database). */
 export interface SessionDump {
@@ -24,13 +25,19 @@ interface RowList {
   /** Listed in id order, a chunk of ids at a time (the long lists); otherwise in `order`, in one read. */
   chunked: boolean;
   order?: string;
+  /** SQL for a column where the export does not write it as stored: a region's addresses, as hex text. */
+  columns?: Record<string, string>;
 }
+
+/** SQL for a stored address (see storedAddress) as the hex text hexAddress makes of it. */
+const HEX = (column: string) => `CASE WHEN typeof(${column}) = 'integer' THEN printf('%08x', ${column}) ELSE substr(${column}, 3) END`;
 
 const LISTS: RowList[] = [
   { key: 'processes', table: 'processes', from: 'processes t WHERE t.session_id = ?', chunked: false, order: 't.id' },
   // The rowid ranges are walked in id order: the indexes on the session would make SQLite sort the rows.
   { key: 'samples', table: 'samples', from: 'samples t NOT INDEXED WHERE t.session_id = ?', chunked: true },
-  { key: 'regions', table: 'regions', from: 'regions t CROSS JOIN samples s ON s.id = t.sample_id WHERE s.session_id = ?', chunked: true },
+  // Addresses as hex text, as exports have always had them (the table stores integers).
+  { key: 'regions', table: 'regions', from: 'regions t CROSS JOIN samples s ON s.id = t.sample_id WHERE s.session_id = ?', chunked: true, columns: { start: HEX('t.start'), end: HEX('t."end"') } },
   { key: 'verdicts', table: 'session_verdicts', from: 'session_verdicts t WHERE t.session_id = ?', chunked: false },
   { key: 'execs', table: 'process_execs', from: 'process_execs t JOIN processes p ON t.process_id = p.id WHERE p.session_id = ?', chunked: false, order: 't.process_id, t.seq' },
 ];
@@ -52,10 +59,11 @@ function* listRows(db: Db, list: RowList, sessionId: number): Generator<string> 
   const client = db.$client;
   const columns = client.prepare(`SELECT name, type FROM pragma_table_info('${list.table}') ORDER BY cid`).all() as { name: string; type: string }[];
   const integers = columns.every((c) => c.type.toUpperCase() === 'INTEGER');
-  const object = `json_object(${columns.map((c) => `'${c.name}', t."${c.name}"`).join(', ')})`;
+  const value = (name: string) => list.columns?.[name] ?? `t."${name}"`;
+  const object = `json_object(${columns.map((c) => `'${c.name}', ${value(c.name)}`).join(', ')})`;
   const json = integers ? object : `CASE WHEN ${columns.map((c) => `typeof(t."${c.name}") NOT IN ('real', 'blob')`).join(' AND ')} THEN ${object} END`;
   const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
-  const byRowid = client.prepare(`SELECT * FROM ${list.table} WHERE rowid = ?`).raw();
+  const byRowid = client.prepare(`SELECT ${columns.map((c) => value(c.name)).join(', ')} FROM ${list.table} t WHERE t.rowid = ?`).raw();
   const text = ([row, rowid]: [string | null, number]) => (row === null || (integers && row.includes('.')) ? jsonRow(keys, byRowid.get(rowid) as unknown[]) : row);
   if (!list.chunked) {
     for (const row of client.prepare(`SELECT ${json}, t.rowid FROM ${list.from}${list.order ? ` ORDER BY ${list.order}` : ''}`).raw().all(sessionId)) yield text(row as [string | null, number]);
@@ -120,7 +128,9 @@ export function loadDump(db: Db, dump: CheckedDump, label: string | undefined): 
     for (const { id, ...p } of dump.processes) processIds.set(id, insert('processes', { ...p, session_id: sessionId }));
     const sampleIds = new Map<unknown, number>();
     for (const { id, ...s } of dump.samples) sampleIds.set(id, insert('samples', { ...s, session_id: sessionId, process_id: processIds.get(s.process_id) }));
-    for (const { id: _r, ...r } of dump.regions) insert('regions', { ...r, sample_id: sampleIds.get(r.sample_id) });
+    for (const { id: _r, ...r } of dump.regions) {
+      insert('regions', { ...r, start: storedAddress(r.start as string), end: storedAddress(r.end as string), sample_id: sampleIds.get(r.sample_id) });
+    }
     for (const v of dump.verdicts) insert('session_verdicts', { ...v, session_id: sessionId });
     for (const e of dump.execs) insert('process_execs', { ...e, process_id: processIds.get(e.process_id) });
     return sessionId;

@@ -41,6 +41,19 @@ export function applyDeltas(regions: Map<string, StoredRegion>, deltas: Iterable
   return regions;
 }
 
+/**
+ * An address (hex digits, as the collectors write it) as the regions table stores it: an integer where a JS number
+ * holds it exactly (all of user space on Linux and x64 Windows), else the text `0x` and its digits.
+ */
+export function storedAddress(hex: string): number | string {
+  const value = Number.parseInt(hex, 16);
+  return Number.isSafeInteger(value) ? value : `0x${hex.toLowerCase()}`;
+}
+
+/** A stored address back as the collectors write it: lowercase hex, at least 8 digits (Linux maps' `%08lx`). */
+export const hexAddress = (stored: number | string): string =>
+  typeof stored === 'number' ? stored.toString(16).padStart(8, '0') : stored.replace(/^0x/, '');
+
 /** A region set keyed by start address. */
 export const regionMap = (regions: Iterable<StoredRegion>) => new Map([...regions].map((r) => [r.start, r]));
 

@@ -1,7 +1,7 @@
 /** The region lists of a session: rebuilt at a tick from the stored full lists and deltas, and their growth. */
 import { and, asc, desc, eq, gt, lte } from 'drizzle-orm';
 import type { Db } from './open.js';
-import { applyDeltas, type RegionDelta, regionMap, type StoredRegion } from './region-deltas.js';
+import { applyDeltas, hexAddress, type RegionDelta, regionMap, type StoredRegion } from './region-deltas.js';
 import { regions, samples } from './schema.js';
 import type { MemoryType } from '../vocabulary.js';
 
@@ -29,14 +29,18 @@ const REGION_FIELDS = {
   privateWs: regions.privateWs,
 };
 
-type RegionRow = Omit<StoredRegion, 'type' | 'totalWs' | 'privateWs'> & {
+type RegionRow = Omit<StoredRegion, 'start' | 'end' | 'type' | 'totalWs' | 'privateWs'> & {
   kind: 'full' | RegionDelta['kind'];
+  start: number | string;
+  end: number | string;
   type: string;
   totalWs: number | null;
   privateWs: number | null;
 };
 
-const toStored = ({ kind: _kind, totalWs, privateWs, ...r }: RegionRow): StoredRegion => ({
+const toStored = ({ kind: _kind, totalWs, privateWs, start, end, ...r }: RegionRow): StoredRegion => ({
+  start: hexAddress(start),
+  end: hexAddress(end),
   ...r,
   type: r.type as StoredRegion['type'],
   ...(totalWs !== null && { totalWs }),

@@ -83,8 +83,12 @@ export const regions = sqliteTable('regions', {
   id: integer('id').primaryKey(),
   sampleId: integer('sample_id').notNull().references(() => samples.id, { onDelete: 'cascade' }),
   kind: text('kind', { enum: ['full', 'added', 'removed', 'changed'] }).notNull(),
-  start: text('start').notNull(),
-  end: text('end').notNull(),
+  /**
+   * Address range as integers (exact: user space is below 2^47 on Linux and x64 Windows). An address above 2^53,
+   * which a JS number cannot hold exactly (Linux's [vsyscall] page), is stored as text: `0x` and its hex digits.
+   */
+  start: integer('start').$type<number | string>().notNull(),
+  end: integer('end').$type<number | string>().notNull(),
   type: text('type').notNull(),
   protection: text('protection').notNull(),
   size: integer('size').notNull(),

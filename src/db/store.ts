@@ -7,8 +7,8 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Snapshot } from '../collector/types.js';
 import type { Db } from './open.js';
 import { lastSampleAt } from './read.js';
-import { diffRegions, regionMap, type StoredRegion } from './region-deltas.js';
-import { processExecs, processes, regions, SAMPLE_COLUMNS, sampleKey, type SampleKey, samples, sessions, sessionVerdicts } from './schema.js';
+import { diffRegions, type RegionDelta, regionMap, storedAddress, type StoredRegion } from './region-deltas.js';
+import { processes, SAMPLE_COLUMNS, sampleKey, samples, sessions } from './schema.js';
 import { MEMORY_TYPES } from '../vocabulary.js';
 
 export type EndReason = NonNullable<typeof sessions.$inferSelect.endReason>;
@@ -30,10 +30,12 @@ export interface Tick {
   samples: ProcessSample[];
 }
 
-// A full region list at least this often, so rebuilding a tick's regions never replays more than this many ticks.
-const FULL_LIST_EVERY_TICKS = 300;
-// SQLite's bound-parameter limit is 32766; 12 columns per region row.
-const REGION_ROWS_PER_INSERT = 1000;
+// A full region list at least this often, so rebuilding a tick's regions never scans more than this many ticks.
+// A full list costs a row per region (a 1000-region process: ~70 KB), so it is rare: a region set that changes
+// much gets a new full list sooner, once its deltas since the last one outnumber its regions DELTAS_PER_FULL times
+// (a rebuild then replays at most that many rows per region: milliseconds).
+const FULL_LIST_EVERY_TICKS = 3600;
+const DELTAS_PER_FULL = 10;
 
 interface ProcessState {
   /** The process row's id, once a tick that has it is stored. */
@@ -44,13 +46,15 @@ interface ProcessState {
 }
 
 type NewProcess = Pick<typeof processes.$inferInsert, 'pid' | 'startTime' | 'parentPid' | 'command'>;
+type RegionRow = StoredRegion & { kind: 'full' | RegionDelta['kind'] };
 
 interface PreparedSample {
   /** pid@startTime: the process this sample is of. */
   key: string;
   process: NewProcess;
-  values: Omit<typeof samples.$inferInsert, 'sessionId' | 'processId'>;
-  regions: Omit<typeof regions.$inferInsert, 'sampleId'>[];
+  /** The sample row's values after session_id and process_id, in SAMPLE_INSERT's column order. */
+  values: (number | null)[];
+  regions: RegionRow[];
   execd: boolean;
 }
 
@@ -78,17 +82,37 @@ function storedRegion(r: Snapshot['regions'][number]): StoredRegion {
   };
 }
 
-/** The wide sample row: every type's numbers, NULL where the sample did not know them. */
-function typeValues(snapshot: Snapshot): Record<SampleKey, number | null> {
-  const values = {} as Record<SampleKey, number | null>;
-  for (const type of MEMORY_TYPES) {
-    for (const column of SAMPLE_COLUMNS) values[sampleKey(type, column)] = snapshot.types[type][column] ?? null;
-  }
+const TYPE_COLUMNS = MEMORY_TYPES.flatMap((type) => SAMPLE_COLUMNS.map((column) => ({ type, column, name: samples[sampleKey(type, column)].name })));
+const SAMPLE_INSERT = `INSERT INTO samples (session_id, process_id, seq, taken_at, elapsed_ms, with_usage, ${TYPE_COLUMNS.map((c) => c.name).join(', ')})
+  VALUES (${new Array(6 + TYPE_COLUMNS.length).fill('?').join(', ')})`;
+
+/** The wide sample row after its session and process: tick, then every type's numbers, NULL where the sample did not know them. */
+function sampleValues(tick: Tick, snapshot: Snapshot, withUsage: boolean): (number | null)[] {
+  const values: (number | null)[] = [tick.seq, tick.takenAt, tick.elapsedMs, withUsage ? 1 : 0];
+  for (const { type, column } of TYPE_COLUMNS) values.push(snapshot.types[type][column] ?? null);
   return values;
+}
+
+/** The write path's statements, prepared once for the life of the writer (drizzle would build each insert anew). */
+function statements(db: Db) {
+  const client = db.$client;
+  return {
+    process: client.prepare(`INSERT INTO processes (session_id, pid, start_time, parent_pid, command, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (session_id, pid, start_time) DO UPDATE SET last_seq = excluded.last_seq RETURNING id`).pluck(),
+    sample: client.prepare(SAMPLE_INSERT),
+    region: client.prepare(`INSERT INTO regions (sample_id, kind, start, "end", type, protection, size, committed, total_ws, private_ws, details)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    lastSeq: client.prepare('UPDATE processes SET last_seq = ? WHERE id = ?'),
+    exec: client.prepare('UPDATE processes SET last_seq = ?, command = ? WHERE id = ?'),
+    execRow: client.prepare('INSERT INTO process_execs (process_id, seq, command) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    verdict: client.prepare(`INSERT INTO session_verdicts (session_id, type, verdict, first_reached_at, first_reached_seq) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT DO NOTHING`),
+  };
 }
 
 export class SessionWriter {
   private readonly processes = new Map<string, ProcessState>();
+  private statements: ReturnType<typeof statements> | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -137,10 +161,12 @@ export class SessionWriter {
       if (!state) this.processes.set(key, (state = { id: undefined, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 }));
       const current = snapshot.regions.map(storedRegion);
       const deltas = diffRegions(state.regions, current);
-      const regionRows: PreparedSample['regions'] = [...deltas];
-      const full = state.lastFullSeq < 0 || tick.seq - state.lastFullSeq >= this.fullListEvery ||
-        state.deltaRowsSinceFull + deltas.length > current.length;
-      // On a full tick the deltas are stored too: any full list can then be checked against a rebuild.
+      const first = state.lastFullSeq < 0;
+      const full = first || tick.seq - state.lastFullSeq >= this.fullListEvery ||
+        state.deltaRowsSinceFull + deltas.length > DELTAS_PER_FULL * current.length;
+      // On a later full tick the deltas are stored too: any full list can then be checked against a rebuild. A
+      // process's first tick has only `added` deltas, every region again: its full list alone says the same.
+      const regionRows: RegionRow[] = first ? [] : deltas;
       if (full) for (const r of current) regionRows.push({ ...r, kind: 'full' });
       state.regions = regionMap(current);
       if (full) {
@@ -153,7 +179,7 @@ export class SessionWriter {
       return {
         key,
         process: { pid: snapshot.pid, startTime: snapshot.startTime, parentPid, command: snapshot.command },
-        values: { seq: tick.seq, takenAt: tick.takenAt, elapsedMs: tick.elapsedMs, withUsage, ...typeValues(snapshot) },
+        values: sampleValues(tick, snapshot, withUsage),
         regions: regionRows,
         execd: execd === true,
       };
@@ -174,27 +200,29 @@ export class SessionWriter {
   write(tick: PreparedTick): void {
     let sessionId = this.sessionId;
     const newIds = new Map<string, number>();
-    this.db.transaction((tx) => {
-      sessionId ??= tx.insert(sessions).values(this.sessionRow!).returning({ id: sessions.id }).get().id;
+    const statement = (this.statements ??= statements(this.db));
+    this.db.$client.transaction(() => {
+      sessionId ??= this.db.insert(sessions).values(this.sessionRow!).returning({ id: sessions.id }).get().id;
       for (const sample of tick.samples) {
         let processId = this.processes.get(sample.key)?.id ?? newIds.get(sample.key);
         if (processId === undefined) {
-          processId = tx.insert(processes).values({ ...sample.process, sessionId, firstSeq: tick.seq, lastSeq: tick.seq })
-            .onConflictDoUpdate({ target: [processes.sessionId, processes.pid, processes.startTime], set: { lastSeq: tick.seq } })
-            .returning({ id: processes.id }).get().id;
+          const { pid, startTime, parentPid, command } = sample.process;
+          processId = statement.process.get(sessionId, pid, startTime, parentPid ?? null, command, tick.seq, tick.seq) as number;
           newIds.set(sample.key, processId);
         }
-        const { id: sampleId } = tx.insert(samples).values({ ...sample.values, sessionId, processId }).returning({ id: samples.id }).get();
-        for (let i = 0; i < sample.regions.length; i += REGION_ROWS_PER_INSERT) {
-          tx.insert(regions).values(sample.regions.slice(i, i + REGION_ROWS_PER_INSERT).map((r) => ({ ...r, sampleId }))).run();
+        const sampleId = statement.sample.run(sessionId, processId, ...sample.values).lastInsertRowid;
+        for (const r of sample.regions) {
+          statement.region.run(sampleId, r.kind, storedAddress(r.start), storedAddress(r.end), r.type, r.protection, r.size, r.committed, r.totalWs ?? null, r.privateWs ?? null, r.details);
         }
-        tx.update(processes).set({ lastSeq: tick.seq, ...(sample.execd && { command: sample.process.command }) }).where(eq(processes.id, processId)).run();
-        if (sample.execd) tx.insert(processExecs).values({ processId, seq: tick.seq, command: sample.process.command }).onConflictDoNothing().run();
+        if (sample.execd) {
+          statement.exec.run(tick.seq, sample.process.command, processId);
+          statement.execRow.run(processId, tick.seq, sample.process.command);
+        } else {
+          statement.lastSeq.run(tick.seq, processId);
+        }
       }
-      for (const v of tick.verdicts) {
-        tx.insert(sessionVerdicts).values({ sessionId, type: v.type, verdict: v.verdict, firstReachedAt: v.at, firstReachedSeq: tick.seq }).onConflictDoNothing().run();
-      }
-    }, { behavior: 'immediate' });
+      for (const v of tick.verdicts) statement.verdict.run(sessionId, v.type, v.verdict, v.at, tick.seq);
+    }).immediate();
     // Committed: only now do the new rows' ids count.
     this.sessionId = sessionId;
     // A process a later prepared tick no longer has was dropped meanwhile: nothing to remember for it.

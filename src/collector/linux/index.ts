@@ -18,6 +18,7 @@ import { memoryLimit } from './limits.js';
 import {
   countResidentPages,
   deviceNumber,
+  hasExited,
   parseAuxvPageSize,
   parseBootTime,
   parseCmdline,
@@ -166,7 +167,7 @@ function readLiveStat(pid: number) {
     throw statText === GONE ? new ProcessGoneError(`no process with pid ${pid}`, 'exited') : permissionError(pid, 'stat');
   }
   const stat = parseStat(statText);
-  if (stat.state === 'Z' || stat.state === 'X') {
+  if (hasExited(stat.state)) {
     throw new ProcessGoneError(`process ${pid} has exited (a zombie its parent has not reaped)`, 'exited');
   }
   // Its maps are empty, which would otherwise read as a process that exited during the read.
@@ -506,7 +507,7 @@ function listProcesses(): ProcessInfo[] {
     const [statText, cmdline] = [readProc(`/proc/${entry}/stat`), readProc(`/proc/${entry}/cmdline`)];
     if (typeof statText !== 'string' || typeof cmdline !== 'string' || cmdline === '') continue;
     const stat = parseStat(statText);
-    if (stat.state === 'Z' || stat.state === 'X') continue;
+    if (hasExited(stat.state)) continue;
     list.push({ pid: Number(entry), parentPid: stat.ppid, name: stat.comm, argv: parseCmdline(cmdline), startTime: startTimeFromTicks(stat.startTicks) });
   }
   return list;
@@ -520,7 +521,7 @@ function groupMembers(pgid: number): number[] {
     const text = readProc(`/proc/${entry}/stat`);
     if (typeof text !== 'string') continue;
     const stat = parseStat(text);
-    if (stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(entry));
+    if (stat.pgrp === pgid && !hasExited(stat.state)) members.push(Number(entry));
   }
   return members;
 }

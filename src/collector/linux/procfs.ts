@@ -418,6 +418,9 @@ export function parseStat(text: string): ProcStat {
   return { comm: text.slice(open + 1, close), state: rest[0], ppid, pgrp, flags, startTicks, layout: hidden ? undefined : `${startCode}:${endCode}:${startStack}` };
 }
 
+/** Whether a stat state is of a process that has exited: a zombie (Z) or one being torn down (X). */
+export const hasExited = (state: string) => state === 'Z' || state === 'X';
+
 /** The `btime` line of /proc/stat: boot time in seconds since the epoch. */
 export function parseBootTime(procStatText: string): number {
   const m = /^btime (\d{1,15})$/m.exec(procStatText);

@@ -57,7 +57,10 @@ export class RemoteCollector implements Collector {
         if (response.ok) return response.value as T;
         throw response.id === -1 ? new LeakwatchError(`${this.far.name} failed: ${response.error.message}`, EXIT.watchFailed) : fromWire(response.error);
       }
-      if (!this.far.running()) throw new LeakwatchError(`${this.far.name} has exited${this.far.lastWords() ? `: ${this.far.lastWords()}` : ''}`, EXIT.watchFailed);
+      if (!this.far.running()) {
+        const words = this.far.lastWords();
+        throw new LeakwatchError(`${this.far.name} has exited${words ? `: ${words}` : ''}`, EXIT.watchFailed);
+      }
       if (Date.now() > deadline) throw new LeakwatchError(`${this.far.name} did not answer ${method} within ${patience / 1000} s`, EXIT.watchFailed);
       Atomics.wait(this.sleeper, 0, 0, POLL_MS);
     }

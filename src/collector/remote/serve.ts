@@ -5,6 +5,7 @@
  * removes nothing then, so the marker is its /proc entry, seen through Wine's Z: drive).
  */
 import { appendFileSync, existsSync, openSync } from 'node:fs';
+import { ProcessGoneError } from '../../errors.js';
 import { loadCollector } from '../index.js';
 import type { ProcessProbe } from '../types.js';
 import { LineReader, type Request, type Response, toWire } from './protocol.js';
@@ -33,7 +34,7 @@ async function serve(requestsFile: string, responsesFile: string, marker: string
           return { snapshot: probe.sample(second), execs: probe.execs };
         } catch (error) {
           // A probe of a gone process is asked nothing more: what it kept is freed.
-          if ((error as Error).name === 'ProcessGoneError') probes.delete(first);
+          if (error instanceof ProcessGoneError) probes.delete(first);
           throw error;
         }
       }

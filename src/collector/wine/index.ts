@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LeakwatchError } from '../../errors.js';
 import type { Collector } from '../types.js';
+import { hasExited, parseStat } from '../linux/procfs.js';
 import { lastLine, RemoteCollector } from '../remote/client.js';
 import { setupWine, windowsNodeArgs, windowsPath } from './setup.js';
 
@@ -56,7 +57,7 @@ export function startWineCollector(): Collector {
 /** Whether a process runs: exists and is not a zombie (the wine process is our child, reaped only by the event loop). */
 function running(pid: number): boolean {
   try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return !hasExited(parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state);
   } catch {
     return false;
   }

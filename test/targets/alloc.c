@@ -19,13 +19,15 @@
  *                           (replies the chunks' total size from their headers and the range they span)
  *   fill <bytes> <byte> [<addr>]  anonymous rw mapping filled with <byte> (0-255), at <addr> exactly
  *                           when given (MAP_FIXED_NOREPLACE)
+ *   unmap <bytes> <addr>    munmap: a mapping goes, shrinks or is cut in two
+ *   protect <bytes> <addr>  mprotect PROT_READ: a mapping changes, or is cut
  *   end                     the address of the linker's `end` symbol: where this program's .bss ends
  *   dlopen <path>           dlopen(RTLD_NOW) a shared library
  *   nodump                  prctl(PR_SET_DUMPABLE, 0)
  *   zombie                  fork a child that exits and is never reaped; replies its pid
  *   exit <code>             exit with that code, no reply
  *   quit                    exit 0, no reply (EOF on stdin does the same)
- * Errors answer {"error":"..."}. Memory is never freed; /dev/shm names are
+ * Errors answer {"error":"..."}. Memory is freed only by unmap; /dev/shm names are
  * unlinked at exit (not on SIGKILL: the caller must clean those up).
  */
 #define _GNU_SOURCE
@@ -219,7 +221,7 @@ static void command(char *line) {
     size_t n = parse_size(a1);
     if (cmd == NULL) { reply("{\"error\":\"empty command\"}"); return; }
     static const char *known[] = {"malloc", "arena", "mmap", "reserve", "thread", "mapfile", "shm", "devshm", "many",
-                                   "spin", "unspin", "nodump", "zombie", "big", "fill", "end", "dlopen", "exit", "quit", NULL};
+                                   "spin", "unspin", "nodump", "zombie", "big", "fill", "unmap", "protect", "end", "dlopen", "exit", "quit", NULL};
     int k = 0;
     while (known[k] && strcmp(known[k], cmd)) k++;
     if (!known[k]) { reply("{\"error\":\"unknown command\"}"); return; }
@@ -256,6 +258,13 @@ static void command(char *line) {
     }
     if (!strcmp(cmd, "fill")) {
         fill(n, a2, a3);
+        return;
+    }
+    if (!strcmp(cmd, "unmap") || !strcmp(cmd, "protect")) {
+        void *at = a2 ? (void *)(uintptr_t)strtoull(a2, NULL, 0) : NULL;
+        if (n == 0 || at == NULL) { reply("{\"error\":\"usage: %s <bytes> <addr>\"}", cmd); return; }
+        if ((!strcmp(cmd, "unmap") ? munmap(at, n) : mprotect(at, n, PROT_READ)) != 0) FAIL(cmd);
+        reply("{\"ok\":\"%s\"}", cmd);
         return;
     }
     if (!strcmp(cmd, "end")) {

@@ -37,6 +37,8 @@ export interface ClassifyInput {
   mmappedChunks: (start: number, end: number, mapping: Mapping) => ChunkRun[];
   /** Bytes in RAM or swap in each range (pieces of a cut mapping); undefined when that cannot be read. */
   residentBytes: (ranges: { start: number; end: number }[]) => number[] | undefined;
+  /** The last sample's regions, handed out again where nothing they are made of changed. */
+  reuse?: RegionReuse;
 }
 
 // glibc's HEAP_MAX_SIZE on 64-bit: each non-main arena heap is a reservation of exactly this size, aligned to it.
@@ -153,7 +155,7 @@ export function classifyMappings(input: ClassifyInput): Region[] {
     const rest = classified ? [{ start: from, end: m.end, ...classified }] : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
     const c = m.counters;
     if (bssEnd === undefined && rest.length === 1) {
-      regions.push(regionOf(m, rest[0], undefined, c && usageOf(c)));
+      regions.push(input.reuse ? input.reuse.wholeRegion(m, rest[0]) : wholeRegion(m, rest[0]));
       return;
     }
     const pieces: Piece[] = bssEnd === undefined ? rest : [{ start: m.start, end: bssEnd, type: 'image', details: `${mappings[i - 1].path} (.bss)`, method: 'exact' }, ...rest];
@@ -246,6 +248,43 @@ export function shareOut(total: number, weights: number[]): number[] {
     left--;
   }
   return shares.map((kB) => kB * 1024);
+}
+
+/** The region of a whole (uncut) mapping. */
+const wholeRegion = (m: Mapping, c: Classified): Region => regionOf(m, c, undefined, m.counters && usageOf(m.counters));
+
+/**
+ * The regions of whole mappings at the last sample, by start. A region that would be built again field for field
+ * (same addresses, protection, classification, smaps counters) is handed out as the same object: most of a
+ * process's mappings stay as they were from one tick to the next, and the summary and the store then see them
+ * unchanged at a glance. Regions are never changed once made, so sharing them is safe.
+ */
+export class RegionReuse {
+  private last = new Map<number, Region>();
+  private next = new Map<number, Region>();
+
+  wholeRegion(m: Mapping, c: Classified): Region {
+    const known = this.last.get(m.start);
+    const region = known !== undefined && isWholeRegionOf(known, m, c) ? known : wholeRegion(m, c);
+    this.next.set(m.start, region);
+    return region;
+  }
+
+  /** Ends a sample: what it made is what the next one may reuse. */
+  finish(): void {
+    this.last = this.next;
+    this.next = new Map();
+  }
+}
+
+/** Whether `r` has every field wholeRegion(m, c) would give it (committed follows from protection and size). */
+function isWholeRegionOf(r: Region, m: Mapping, c: Classified): boolean {
+  if (r.start !== m.startHex || r.end !== m.endHex || r.protection !== m.perms || r.size !== m.size ||
+    r.type !== c.type || r.details !== c.details || r.method !== c.method) return false;
+  const u = m.counters;
+  if (u === undefined) return r.totalWs === undefined;
+  return r.totalWs === u.rss && r.privateWs === u.anonymous && r.shareableWs === u.rss - u.anonymous &&
+    r.private === u.privateClean + u.privateDirty && r.sharedWs === u.sharedClean + u.sharedDirty && r.lockedWs === u.locked;
 }
 
 /** A region: a whole mapping, or a piece of it, with its working-set numbers when smaps was read. */

@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } f
 import { LeakwatchError, ProcessGoneError } from '../../errors.js';
 import { freeGaps, summarize } from '../summary.js';
 import type { Collector, ProcessInfo, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
-import { classifyMappings, type ManagedRange, type ThreadStackPointer } from './classify.js';
+import { classifyMappings, RegionReuse, type ManagedRange, type ThreadStackPointer } from './classify.js';
 import { imageEnd, parseLoadSegments, type LoadSegment } from './elf.js';
 import { CHUNK_HEADER_BYTES, findChunkRuns, type ChunkRun } from './glibc-chunks.js';
 import { findJavaHeap, isPerfdataMapping } from './jvm.js';
@@ -384,6 +384,7 @@ class LinuxProbe implements ProcessProbe {
   private javaHeap: ManagedRange | undefined;
   private images: ImageBounds;
   private chunks: ChunkFinder;
+  private regions = new RegionReuse();
 
   constructor(readonly pid: number) {
     this.images = new ImageBounds(pid);
@@ -430,9 +431,11 @@ class LinuxProbe implements ProcessProbe {
       imageEnd: this.images.imageEnd,
       mmappedChunks: this.chunks.mmappedChunks,
       residentBytes: (ranges) => residentBytes(pid, ranges),
+      reuse: this.regions,
     });
     this.images.finish();
     this.chunks.finish(mappings);
+    this.regions.finish();
 
     // Same pid, same start time: still the process we began with (pids are reused).
     const afterText = readProc(`/proc/${pid}/stat`);

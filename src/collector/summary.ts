@@ -48,23 +48,33 @@ export function indexContaining<T>(sorted: readonly T[], address: number, start:
   return -1;
 }
 
-const USAGE_COLUMNS = ['private', 'totalWs', 'privateWs', 'shareableWs', 'sharedWs', 'lockedWs'] as const;
-
 /**
  * Sums one group of regions. Working-set columns appear only when every region has them; an empty group has them
  * (as 0) only when the snapshot read working sets at all (`usageRead`), so a 0 is never shown for a column not read.
+ * One pass with a variable per column: this runs on every region of every tick.
  */
 function sumRegions(regions: Region[], usageRead: boolean): TypeTotals {
-  const totals: TypeTotals = { size: 0, committed: 0, blocks: regions.length, largest: 0 };
-  const withUsage = regions.length === 0 ? usageRead : regions.every((r) => r.totalWs !== undefined);
-  if (withUsage) for (const key of USAGE_COLUMNS) totals[key] = 0;
+  let size = 0, committed = 0, largest = 0;
+  let privateBytes = 0, totalWs = 0, privateWs = 0, shareableWs = 0, sharedWs = 0, lockedWs = 0;
+  let everyWithUsage = true;
   for (const r of regions) {
-    totals.size += r.size;
-    totals.committed += r.committed;
-    totals.largest = Math.max(totals.largest!, r.size);
-    if (withUsage) for (const key of USAGE_COLUMNS) totals[key]! += r[key]!;
+    size += r.size;
+    committed += r.committed;
+    largest = Math.max(largest, r.size);
+    if (r.totalWs === undefined) {
+      everyWithUsage = false;
+      continue;
+    }
+    privateBytes += r.private!;
+    totalWs += r.totalWs;
+    privateWs += r.privateWs!;
+    shareableWs += r.shareableWs!;
+    sharedWs += r.sharedWs!;
+    lockedWs += r.lockedWs!;
   }
-  return totals;
+  const totals: TypeTotals = { size, committed, blocks: regions.length, largest };
+  const withUsage = regions.length === 0 ? usageRead : everyWithUsage;
+  return withUsage ? Object.assign(totals, { private: privateBytes, totalWs, privateWs, shareableWs, sharedWs, lockedWs }) : totals;
 }
 
 export interface Summary {

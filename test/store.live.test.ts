@@ -30,12 +30,17 @@ test('region deltas rebuild the exact region set of every later tick', async () 
       platform: 'linux', intervalMs: 1000, followChildren: false, startedAt: Date.now(), collectorPid: process.pid,
       collectorStartTime: linuxCollector.startTimeOf(process.pid)!,
     }, 1);
-    // Each step changes the mappings: new regions, a grown heap, a new thread stack, regions that merge.
-    const steps = ['', `mmap ${4 * MiB}`, `malloc ${8 * MiB}`, `thread ${MiB}`, 'many 50', `reserve ${16 * MiB}`, `arena ${4 * MiB}`];
-    for (const [seq, command] of steps.entries()) {
-      if (command) await target.send(command);
-      const snapshot = seq === 0 ? first : probe.sample({ usage: seq % 2 === 0 });
-      writer.recordTick({ seq, takenAt: Date.now(), elapsedMs: seq * 1000, samples: [{ snapshot, withUsage: seq % 2 === 0, parentPid: undefined }] });
+    // Each step changes the mappings: new regions, a grown heap, a new thread stack, regions that merge, one that
+    // goes; an empty step changes nothing, and the probe hands out the same region objects again where it can.
+    const steps = ['', `mmap ${4 * MiB}`, '', `malloc ${8 * MiB}`, `thread ${MiB}`, '', 'many 50', `reserve ${16 * MiB}`, '', 'unmap', `arena ${4 * MiB}`, ''];
+    let mmapAddr = '';
+    for (const [seq, step] of steps.entries()) {
+      const reply = step && (await target.send(step === 'unmap' ? `unmap ${4 * MiB} ${mmapAddr}` : step));
+      if (step.startsWith('mmap')) mmapAddr = (reply as Record<string, string>).addr;
+      // Without usage now and then (seq 3, 7, 11): the next tick has the same regions with working sets added.
+      const usage = seq % 4 !== 3;
+      const snapshot = seq === 0 ? first : probe.sample({ usage });
+      writer.recordTick({ seq, takenAt: Date.now(), elapsedMs: seq * 1000, samples: [{ snapshot, withUsage: usage, parentPid: undefined }] });
     }
     const processId = 1;
     for (let seq = 1; seq < steps.length; seq++) {
@@ -44,6 +49,13 @@ test('region deltas rebuild the exact region set of every later tick', async () 
       assert.ok(stored.length > 0);
       assert.deepEqual(rebuilt, stored, `tick ${seq}`);
     }
+    // A removed row is the region as the tick before had it, working sets included.
+    const rows = (seq: number, kind: string) => db.$client.prepare(`SELECT r.start, r."end", r.type, r.protection, r.size, r.committed, r.total_ws, r.private_ws, r.details
+      FROM regions r JOIN samples s ON s.id = r.sample_id WHERE s.seq = ? AND r.kind = ? ORDER BY r.id`).all(seq, kind) as { start: number }[];
+    const unmapSeq = steps.indexOf('unmap');
+    const removed = rows(unmapSeq, 'removed');
+    assert.ok(removed.length > 0, 'the unmapped region is removed');
+    for (const row of removed) assert.deepEqual(row, rows(unmapSeq - 1, 'full').find((r) => r.start === row.start));
     // The rebuilt set really changed over the ticks (the test would be empty otherwise).
     assert.ok(regionsAt(db, processId, steps.length - 1, 0).size > regionsAt(db, processId, 0).size + 40);
     db.$client.close();

@@ -18,7 +18,10 @@ export function sameRegion(a: StoredRegion, b: StoredRegion): boolean {
     a.committed === b.committed && a.details === b.details;
 }
 
-/** What changed from `previous` to `next`, keyed by start address. `removed` rows carry the old values. */
+/**
+ * What changed from `previous` to `next`, keyed by start address. `removed` rows carry the old values. A region
+ * that is the very object `previous` holds (a collector hands out unchanged regions again) is the same at a glance.
+ */
 export function diffRegions(previous: ReadonlyMap<string, StoredRegion>, next: readonly StoredRegion[]): RegionDelta[] {
   const deltas: RegionDelta[] = [];
   const seen = new Set<string>();
@@ -26,7 +29,7 @@ export function diffRegions(previous: ReadonlyMap<string, StoredRegion>, next: r
     seen.add(region.start);
     const before = previous.get(region.start);
     if (!before) deltas.push({ ...region, kind: 'added' });
-    else if (!sameRegion(before, region)) deltas.push({ ...region, kind: 'changed' });
+    else if (before !== region && !sameRegion(before, region)) deltas.push({ ...region, kind: 'changed' });
   }
   for (const [start, region] of previous) if (!seen.has(start)) deltas.push({ ...region, kind: 'removed' });
   return deltas;

@@ -40,6 +40,8 @@ const DELTAS_PER_FULL = 10;
 interface ProcessState {
   /** The process row's id, once a tick that has it is stored. */
   id: number | undefined;
+  /** The last tick's regions, as the collector gave them (not copied: regions are never changed), and by start. */
+  list: readonly StoredRegion[];
   regions: Map<string, StoredRegion>;
   lastFullSeq: number;
   deltaRowsSinceFull: number;
@@ -68,7 +70,7 @@ export interface PreparedTick {
   rows: number;
 }
 
-function storedRegion(r: Snapshot['regions'][number]): StoredRegion {
+function storedRegion(r: StoredRegion): StoredRegion {
   return {
     start: r.start,
     end: r.end,
@@ -108,6 +110,19 @@ function statements(db: Db) {
     verdict: client.prepare(`INSERT INTO session_verdicts (session_id, type, verdict, first_reached_at, first_reached_seq) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT DO NOTHING`),
   };
+}
+
+/**
+ * Moves a process's last regions on to this tick's. When the (unique) starts are the same, in the same order, the map is
+ * updated in place where a region is not the very object it holds: the same map regionMap would build, in the same
+ * order (which the order of `removed` rows follows), without building it.
+ */
+function advance(state: ProcessState, next: readonly StoredRegion[]): void {
+  const last = state.list;
+  const sameStarts = last.length === next.length && next.every((r, i) => r.start === last[i].start);
+  if (sameStarts) next.forEach((r, i) => last[i] !== r && state.regions.set(r.start, r));
+  else state.regions = regionMap(next);
+  state.list = next;
 }
 
 export class SessionWriter {
@@ -158,17 +173,17 @@ export class SessionWriter {
     const prepared = tick.samples.map(({ snapshot, parentPid, withUsage, execd }): PreparedSample => {
       const key = `${snapshot.pid}@${snapshot.startTime}`;
       let state = this.processes.get(key);
-      if (!state) this.processes.set(key, (state = { id: undefined, regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 }));
-      const current = snapshot.regions.map(storedRegion);
-      const deltas = diffRegions(state.regions, current);
+      if (!state) this.processes.set(key, (state = { id: undefined, list: [], regions: new Map(), lastFullSeq: -1, deltaRowsSinceFull: 0 }));
+      const current = snapshot.regions;
+      const deltas = diffRegions(state.regions, current).map((d) => ({ ...storedRegion(d), kind: d.kind }));
       const first = state.lastFullSeq < 0;
       const full = first || tick.seq - state.lastFullSeq >= this.fullListEvery ||
         state.deltaRowsSinceFull + deltas.length > DELTAS_PER_FULL * current.length;
       // On a later full tick the deltas are stored too: any full list can then be checked against a rebuild. A
       // process's first tick has only `added` deltas, every region again: its full list alone says the same.
       const regionRows: RegionRow[] = first ? [] : deltas;
-      if (full) for (const r of current) regionRows.push({ ...r, kind: 'full' });
-      state.regions = regionMap(current);
+      if (full) for (const r of current) regionRows.push({ ...storedRegion(r), kind: 'full' });
+      advance(state, current);
       if (full) {
         state.lastFullSeq = tick.seq;
         state.deltaRowsSinceFull = 0;

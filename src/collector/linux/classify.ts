@@ -260,20 +260,29 @@ const wholeRegion = (m: Mapping, c: Classified): Region => regionOf(m, c, undefi
  * unchanged at a glance. Regions are never changed once made, so sharing them is safe.
  */
 export class RegionReuse {
-  private last = new Map<number, Region>();
-  private next = new Map<number, Region>();
+  /** Last sample's regions of whole mappings and their mappings' starts, in address order. */
+  private last: Region[] = [];
+  private lastStarts: number[] = [];
+  private next: Region[] = [];
+  private nextStarts: number[] = [];
+  /** Mappings come in address order: each one's region is looked for from where the last one's was (no Map). */
+  private cursor = 0;
 
   wholeRegion(m: Mapping, c: Classified): Region {
-    const known = this.last.get(m.start);
+    const starts = this.lastStarts;
+    while (this.cursor < starts.length && starts[this.cursor] < m.start) this.cursor++;
+    const known = starts[this.cursor] === m.start ? this.last[this.cursor] : undefined;
     const region = known !== undefined && isWholeRegionOf(known, m, c) ? known : wholeRegion(m, c);
-    this.next.set(m.start, region);
+    this.next.push(region);
+    this.nextStarts.push(m.start);
     return region;
   }
 
   /** Ends a sample: what it made is what the next one may reuse. */
   finish(): void {
-    this.last = this.next;
-    this.next = new Map();
+    [this.last, this.lastStarts] = [this.next, this.nextStarts];
+    [this.next, this.nextStarts] = [[], []];
+    this.cursor = 0;
   }
 }
 

@@ -152,7 +152,9 @@ export function classifyMappings(input: ClassifyInput): Region[] {
     const bssEnd = bssEnds.get(i);
     const from = bssEnd ?? m.start;
     const classified = result[i];
-    const rest = classified ? [{ start: from, end: m.end, ...classified }] : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
+    const rest: Piece[] = classified
+      ? [{ start: from, end: m.end, type: classified.type, details: classified.details, method: classified.method }]
+      : unclassifiedPieces(m, from, input.mmappedChunks, allocator);
     const c = m.counters;
     if (bssEnd === undefined && rest.length === 1) {
       regions.push(input.reuse ? input.reuse.wholeRegion(m, rest[0]) : wholeRegion(m, rest[0]));
@@ -170,19 +172,21 @@ export function classifyMappings(input: ClassifyInput): Region[] {
  * the process uses another malloc, its memory cannot be told apart: the Private pieces say so and are heuristic.
  */
 function unclassifiedPieces(m: Mapping, from: number, mmappedChunks: ClassifyInput['mmappedChunks'], allocator: string | undefined): Piece[] {
-  const other: Classified = allocator && m.path === ''
-    ? { type: 'private', details: `anonymous (process uses ${allocator}: its memory is not told apart)`, method: 'heuristic' }
-    : { type: 'private', details: m.path, method: 'exact' };
+  const toldApart = !(allocator && m.path === '');
+  // Object literals, not spreads of a shared part: this runs for most mappings, every tick.
+  const other = (start: number, end: number): Piece => toldApart
+    ? { start, end, type: 'private', details: m.path, method: 'exact' }
+    : { start, end, type: 'private', details: `anonymous (process uses ${allocator}: its memory is not told apart)`, method: 'heuristic' };
   const runs = m.perms === 'rw-p' && isAnonymous(m) ? mmappedChunks(from, m.end, m) : [];
   const pieces: Piece[] = [];
   let cursor = from;
   for (const run of runs) {
-    if (run.start > cursor) pieces.push({ start: cursor, end: run.start, ...other });
+    if (run.start > cursor) pieces.push(other(cursor, run.start));
     const details = run.count === 1 ? 'glibc mmapped chunk' : `glibc mmapped chunks (${run.count})`;
     pieces.push({ start: run.start, end: run.end, type: 'heap', details, method: 'exact' });
     cursor = run.end;
   }
-  if (cursor < m.end) pieces.push({ start: cursor, end: m.end, ...other });
+  if (cursor < m.end) pieces.push(other(cursor, m.end));
   return pieces;
 }
 

@@ -303,7 +303,8 @@ function walkSmaps(text: string, header: (from: number, eol: number) => Mapping 
         current.vmFlags = flagSet(text.slice(pos + 8, eol));
       } else if (field !== NOT_KEPT) {
         let amount = 0;
-        for (let i = text.indexOf(':', pos) + 1; i < eol; i++) {
+        // From just after the name, whose colon fieldAt has seen.
+        for (let i = pos + FIELD_NAMES[field].length; i < eol; i++) {
           const c = text.charCodeAt(i);
           if (c >= 48 && c <= 57) amount = amount * 10 + (c - 48);
           else if (c !== SPACE) break;
@@ -330,9 +331,16 @@ const NOT_KEPT = 0;
 const VMFLAGS = 9;
 const FIELD_NAMES = ['', 'Rss:', 'Anonymous:', 'Shared_Clean:', 'Shared_Dirty:', 'Private_Clean:', 'Private_Dirty:', 'Locked:', 'Swap:', 'VmFlags:'];
 
-/** Which kept field the line at `pos` (first character `first`) is, by its name up to the colon; NOT_KEPT else. */
+/**
+ * Which kept field the line at `pos` (first character `first`) is, by its name up to the colon; NOT_KEPT else. A
+ * look at where the name's colon would be rules out the other fields before String#startsWith, which cost a sixth
+ * of the scan on the ~10 lines per mapping that are not kept.
+ */
 function fieldAt(text: string, pos: number, first: number): number {
-  const is = (field: number) => (text.startsWith(FIELD_NAMES[field], pos) ? field : NOT_KEPT);
+  const is = (field: number) => {
+    const name = FIELD_NAMES[field];
+    return text.charCodeAt(pos + name.length - 1) === COLON && text.startsWith(name, pos) ? field : NOT_KEPT;
+  };
   switch (first) {
     case 0x52: return is(1); // R
     case 0x41: return is(2); // A

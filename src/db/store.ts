@@ -113,9 +113,9 @@ function statements(db: Db) {
 }
 
 /**
- * Moves a process's last regions on to this tick's. When the (unique) starts are the same, in the same order, the map is
- * updated in place where a region is not the very object it holds: the same map regionMap would build, in the same
- * order (which the order of `removed` rows follows), without building it.
+ * Moves a process's last regions on to this tick's. When the (unique) starts are the same, in the same order, the
+ * map is updated in place where a region is not the very object it holds: the map regionMap would build, in the
+ * same order (which the order of `removed` rows follows), without building it.
  */
 function advance(state: ProcessState, next: readonly StoredRegion[]): void {
   const last = state.list;

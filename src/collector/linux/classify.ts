@@ -258,7 +258,7 @@ export function shareOut(total: number, weights: number[]): number[] {
 const wholeRegion = (m: Mapping, c: Classified): Region => regionOf(m, c, undefined, m.counters && usageOf(m.counters));
 
 /**
- * The regions of whole mappings at the last sample, by start. A region that would be built again field for field
+ * The regions of whole mappings at the last sample. A region that would be built again field for field
  * (same addresses, protection, classification, smaps counters) is handed out as the same object: most of a
  * process's mappings stay as they were from one tick to the next, and the summary and the store then see them
  * unchanged at a glance. Regions are never changed once made, so sharing them is safe.

@@ -27,18 +27,29 @@ async function settled(pid: number): Promise<void> {
   while (onCpu()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/**
+ * A new probe's sample: nothing to reuse. A maps-only sample takes VmFlags from the probe's last smaps read, so a
+ * new probe reads smaps once first (its regions, with working sets, are none a maps-only sample can reuse).
+ */
+function firstSample(pid: number, options: { usage: boolean }): Snapshot {
+  if (options.usage) return linuxCollector.snapshot(pid, options);
+  const probe = linuxCollector.open(pid);
+  probe.sample({ usage: true });
+  return probe.sample(options);
+}
+
 test('a long-lived probe reads every sample as a new probe does, reusing the regions that did not change', async (t) => {
   const target = await startAllocTarget();
   t.after(() => target.stop());
   const probe = linuxCollector.open(target.pid);
-  const options = { usage: true };
-  let last = probe.sample(options);
+  let last = probe.sample({ usage: true });
 
   /** After each change: the probe's sample equals a fresh one; a second sample reuses (nearly) every region. */
-  const check = async (step: string) => {
+  const check = async (step: string, usage = true) => {
+    const options = { usage };
     await settled(target.pid);
     const cached = probe.sample(options);
-    assert.equal(text(cached), text(linuxCollector.snapshot(target.pid, options)), `${step}: as a new probe reads it`);
+    assert.equal(text(cached), text(firstSample(target.pid, options)), `${step}: as a new probe reads it`);
     const again = probe.sample(options);
     assert.equal(text(again), text(cached), `${step}: sampled again`);
     const reused = again.regions.filter((r, i) => r === cached.regions[i]).length;
@@ -67,8 +78,19 @@ test('a long-lived probe reads every sample as a new probe does, reusing the reg
   // A thread on the CPU has no readable stack pointer: samples meanwhile classify stacks by the guard heuristic.
   const threads = threadCount(target.pid);
   await target.send(`spin ${256 * 1024}`);
-  probe.sample(options);
+  probe.sample({ usage: true });
   await target.send('unspin');
   while (threadCount(target.pid) > threads) await new Promise((resolve) => setTimeout(resolve, 10));
   await check('a thread came and went');
+  // Maps only (no working sets) and smaps in turn, as a watch alternates them: each reuses its own kind's regions.
+  await check('maps only', false);
+  await check('smaps again');
+  await target.send(`unmap ${PAGE} 0x${(BigInt(many.addr as string) + BigInt(8 * PAGE)).toString(16)}`);
+  await check('a mapping removed, maps only', false);
+  await check('smaps after a maps-only change');
+  const smaps = probe.sample({ usage: true });
+  probe.sample({ usage: false });
+  const smapsAgain = probe.sample({ usage: true });
+  const reused = smapsAgain.regions.filter((r, i) => r === smaps.regions[i]).length;
+  assert.ok(reused >= smaps.regions.length - 4, `across a maps-only sample: ${reused} of ${smaps.regions.length} regions reused`);
 });

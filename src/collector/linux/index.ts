@@ -384,7 +384,11 @@ class LinuxProbe implements ProcessProbe {
   private javaHeap: ManagedRange | undefined;
   private images: ImageBounds;
   private chunks: ChunkFinder;
-  private regions = new RegionReuse();
+  /**
+   * Regions to hand out again, from the last smaps sample and from the last maps sample apart: a watch alternates
+   * them (SmapsBudget), and a region with working sets is never one without.
+   */
+  private readonly reuse = { smaps: new RegionReuse(), maps: new RegionReuse() };
 
   constructor(readonly pid: number) {
     this.images = new ImageBounds(pid);
@@ -424,6 +428,7 @@ class LinuxProbe implements ProcessProbe {
     this.javaHeap = findJavaHeap(pid, mappings) ?? (mappings.some(isPerfdataMapping) ? this.javaHeap : undefined);
     const javaHeap = this.javaHeap;
     // Reads ELF headers, the target's memory and its pagemap, so before the closing stat check.
+    const reuse = usage ? this.reuse.smaps : this.reuse.maps;
     const regions = classifyMappings({
       mappings,
       threads,
@@ -431,11 +436,11 @@ class LinuxProbe implements ProcessProbe {
       imageEnd: this.images.imageEnd,
       mmappedChunks: this.chunks.mmappedChunks,
       residentBytes: (ranges) => residentBytes(pid, ranges),
-      reuse: this.regions,
+      reuse,
     });
     this.images.finish();
     this.chunks.finish(mappings);
-    this.regions.finish();
+    reuse.finish();
 
     // Same pid, same start time: still the process we began with (pids are reused).
     const afterText = readProc(`/proc/${pid}/stat`);

@@ -148,9 +148,9 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
   const totalWsColumn = MAPPED_TYPES.map((type) => `coalesce(${snakeColumn(type, 'totalWs')}, 0)`).join(' + ');
   const columns = [...judged, totalWsColumn];
   const types = MEMORY_TYPES.length;
-  // One read transaction: the tick count and the rows are the same snapshot while a watch is writing.
+  // One read transaction: the seq span and the rows are the same snapshot while a watch is writing.
   return client.transaction(() => {
-    const ticks = countTicks(db, sessionId, metric);
+    const ticks = tickCapacity(db, sessionId);
     const t = new Float64Array(ticks);
     const totalWs = new Float64Array(ticks);
     const committed = MEMORY_TYPES.map(() => new Float64Array(ticks));
@@ -182,8 +182,18 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
       }
     }
     close();
-    return { t, committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, committed[c]])) as Record<MemoryType, Float64Array>, totalWs };
+    const read = (values: Float64Array) => values.subarray(0, i + 1);
+    return { t: read(t), committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, read(committed[c])])) as Record<MemoryType, Float64Array>, totalWs: read(totalWs) };
   })();
+}
+
+/**
+ * Room for every tick of a session: its ticks have distinct seqs, so no more than its seq span. Two index lookups,
+ * where counting the ticks is a scan of the session.
+ */
+function tickCapacity(db: Db, sessionId: number): number {
+  const span = db.$client.prepare('SELECT min(seq) AS low, max(seq) AS high FROM samples WHERE session_id = ?').get(sessionId) as { low: number | null; high: number | null };
+  return span.low === null ? 0 : span.high! - span.low + 1;
 }
 
 /** The ticks a metric has: every tick for committed memory; for the working set, those where every process read it. */

@@ -4,7 +4,7 @@
  * single step (one level, then another).
  */
 import type { Series } from './types.js';
-import { leastSquares, median } from './stats.js';
+import { kthSmallest, leastSquares, median } from './stats.js';
 
 /**
  * Medians (or minima) of up to `buckets` equal-width time buckets (empty ones dropped): reduces a 12-hour, 1 Hz
@@ -58,8 +58,7 @@ function dropsOver(v: readonly number[], threshold: number): number[] {
 
 /** Robust range (2nd to 98th percentile) of the values. */
 function robustRange(v: readonly number[]): number {
-  const sorted = Float64Array.from(v).sort();
-  return sorted[Math.floor(sorted.length * 0.98)] - sorted[Math.floor(sorted.length * 0.02)];
+  return kthSmallest(v, Math.floor(v.length * 0.98)) - kthSmallest(v, Math.floor(v.length * 0.02));
 }
 
 // A GC or allocator sawtooth needs this many cycles before its floor says anything.

@@ -20,6 +20,15 @@ export function median(values: ArrayLike<number>): number {
   return (lower + upper) / 2;
 }
 
+/**
+ * The k-th smallest value (0-based), as a sorted copy has it at index k (does not modify `values`). O(n) expected
+ * (quickselect on a copy); with a NaN among the values, from the sorted copy (NaN last).
+ */
+export function kthSmallest(values: ArrayLike<number>, k: number): number {
+  const copy = Float64Array.from(values);
+  return copy.some(Number.isNaN) ? copy.sort()[k] : select(copy, k);
+}
+
 /** Puts the k-th smallest value (0-based) at index k, smaller or equal ones before it, and returns it (Hoare's quickselect). */
 function select(a: Float64Array, k: number): number {
   let left = 0;

@@ -116,6 +116,12 @@ function inspectExisting(file: string): { isNew: boolean; version: number } {
 }
 
 /**
+ * A reader scans: each page is read once, in order, and a 2 MB cache (SQLite's default) holds the indexes' pages
+ * it comes back to. better-sqlite3 builds SQLite with 16 MB, which a long session's scan fills, as resident memory.
+ */
+const lessPageCache = (client: Database.Database) => client.pragma('cache_size = -2000');
+
+/**
  * A read-only connection. A WAL database needs its -shm beside it, which SQLite cannot create in a directory this
  * process may not write (a read-only mount, another user's directory, chattr +i); better-sqlite3 is built without URI
  * filenames, so `immutable=1` is not available. Then the file (and its -wal, holding the last commits) is copied to
@@ -241,6 +247,7 @@ export function openForRead(file: string): Db {
         client = readOnlyClient(file);
       }
       client.pragma('busy_timeout = 5000');
+      lessPageCache(client);
     } catch (error) {
       client.close();
       throw error;

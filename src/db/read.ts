@@ -45,8 +45,8 @@ export interface SessionSeries {
    * instead, and only the ticks that read it (smaps).
    */
   committed: Record<MemoryType, Float64Array>;
-  /** Working set of all mapped types per tick; NaN on ticks that did not read smaps. */
-  totalWs: Float64Array;
+  /** Working set of all mapped types per tick, NaN on ticks that did not read smaps; read only when asked for. */
+  totalWs?: Float64Array;
 }
 
 const snakeColumn = (type: MemoryType, column: SampleColumn) => `"${samples[sampleKey(type, column)].name}"`;
@@ -137,20 +137,21 @@ export function* bucketSums(db: Db, sessionId: number, columns: string[], every:
 export const committedColumns = (types: readonly MemoryType[]) => types.map((type) => snakeColumn(type, 'committed'));
 
 /**
- * Per tick: elapsed seconds, every type's committed bytes and the total working set, summed over processes. The
- * whole session is held for the analysis, compactly: 11 doubles (88 bytes) per tick, 53 MB for a week at 1 s.
- * The rows go straight into those arrays; the working set of all mapped types is added up by SQLite.
+ * Per tick: elapsed seconds, every type's committed bytes and (with `withTotalWs`) the total working set, summed
+ * over processes. The whole session is held for the analysis, compactly: 11 doubles (88 bytes) per tick, 53 MB for
+ * a week at 1 s. The rows go straight into those arrays; the working set of all mapped types is added up by SQLite,
+ * a column that costs a long session's read a tenth of its time, so only the report's chart asks for it.
  */
-export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'committed'): SessionSeries {
+export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'committed', withTotalWs = false): SessionSeries {
   const client = db.$client;
   // Free space has no working set; it is 0 either way.
   const judged = MEMORY_TYPES.map((type) => snakeColumn(type, metric === 'ws' && type !== 'free' ? 'totalWs' : 'committed'));
   const totalWsColumn = MAPPED_TYPES.map((type) => `coalesce(${snakeColumn(type, 'totalWs')}, 0)`).join(' + ');
-  const columns = [...judged, totalWsColumn];
+  const columns = withTotalWs ? [...judged, totalWsColumn] : judged;
   const types = MEMORY_TYPES.length;
-  // One read transaction: the tick count and the rows are the same snapshot while a watch is writing.
+  // One read transaction: the seq span and the rows are the same snapshot while a watch is writing.
   return client.transaction(() => {
-    const ticks = countTicks(db, sessionId, metric);
+    const ticks = tickCapacity(db, sessionId);
     const t = new Float64Array(ticks);
     const totalWs = new Float64Array(ticks);
     const committed = MEMORY_TYPES.map(() => new Float64Array(ticks));
@@ -178,12 +179,23 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
         }
         withUsage &&= row[2] === 1;
         for (let c = 0; c < types; c++) committed[c][i] += row[c + 3] ?? 0;
-        totalWs[i] += row[types + 3] ?? 0;
+        if (withTotalWs) totalWs[i] += row[types + 3] ?? 0;
       }
     }
     close();
-    return { t, committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, committed[c]])) as Record<MemoryType, Float64Array>, totalWs };
+    const read = (values: Float64Array) => values.subarray(0, i + 1);
+    const series = { t: read(t), committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, read(committed[c])])) as Record<MemoryType, Float64Array> };
+    return withTotalWs ? { ...series, totalWs: read(totalWs) } : series;
   })();
+}
+
+/**
+ * Room for every tick of a session: its ticks have distinct seqs, so no more than its seq span. Two index lookups,
+ * where counting the ticks is a scan of the session.
+ */
+function tickCapacity(db: Db, sessionId: number): number {
+  const span = db.$client.prepare('SELECT min(seq) AS low, max(seq) AS high FROM samples WHERE session_id = ?').get(sessionId) as { low: number | null; high: number | null };
+  return span.low === null ? 0 : span.high! - span.low + 1;
 }
 
 /** The ticks a metric has: every tick for committed memory; for the working set, those where every process read it. */

@@ -24,9 +24,10 @@ export interface AnalysedSession {
   metric: Metric;
 }
 
-export function analyseStoredSession(db: Db, id: number, file: string, rows: readonly Row[], alive: CollectorAlive, metric: Metric = 'committed'): AnalysedSession {
+/** `withTotalWs`: also read the total working set per tick (the report's chart), see sessionSeries. */
+export function analyseStoredSession(db: Db, id: number, file: string, rows: readonly Row[], alive: CollectorAlive, metric: Metric = 'committed', withTotalWs = false): AnalysedSession {
   const session = loadSession(db, id, file, alive);
-  const data = sessionSeries(db, id, metric);
+  const data = sessionSeries(db, id, metric, withTotalWs);
   const limit = session.limitBytes !== null && session.limitSource !== null
     ? { bytes: session.limitBytes, source: session.limitSource as MemoryLimit['source'] }
     : undefined;
@@ -45,7 +46,7 @@ const REGION_ROWS = 20;
 
 /** Everything the HTML report shows about a stored session. */
 export function reportModel(db: Db, id: number, file: string, alive: CollectorAlive, metric: Metric = 'committed'): ReportModel {
-  const analysed = analyseStoredSession(db, id, file, ANALYZED_ROWS, alive, metric);
+  const analysed = analyseStoredSession(db, id, file, ANALYZED_ROWS, alive, metric, true);
   const { session, series } = analysed;
   return {
     session: {
@@ -68,7 +69,7 @@ export function reportModel(db: Db, id: number, file: string, alive: CollectorAl
     findings: analysed.findings,
     t: series.t,
     committed: series.committed,
-    totalWs: series.totalWs,
+    totalWs: series.totalWs!,
     latest: typeTotalsAtLastTick(db, id),
     regions: regionGrowth(db, id, series.t[0] ?? 0).filter((r) => r.growthBytes !== 0).slice(0, REGION_ROWS),
     restarts: analysed.restarts,

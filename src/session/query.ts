@@ -35,8 +35,9 @@ export async function querySession(
     // Only the range is read, a chunk of ticks at a time, or resampled by SQLite (only the buckets are read): the
     // rows of a week-long session are never all held.
     const columns = committedColumns(spec.types);
-    const rows = (): Iterable<TimedRow> =>
-      spec.every === undefined ? tickSums(db, id, columns, from, to) : bucketSums(db, id, columns, spec.every, spec.aggregate, from, to);
+    // The buckets are few and cost SQLite a pass over the whole range: asked once, held, handed out as often as asked.
+    const buckets = spec.every === undefined ? undefined : [...bucketSums(db, id, columns, spec.every, spec.aggregate, from, to)];
+    const rows = (): Iterable<TimedRow> => buckets ?? tickSums(db, id, columns, from, to);
     const probe = rows()[Symbol.iterator]();
     const empty = probe.next().done;
     probe.return?.();

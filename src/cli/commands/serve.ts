@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { writeStderr } from '../../session/terminal.js';
+import { addExamples, dbOption, DEFAULT_LISTEN, parseListen } from '../options.js';
+
+export function serveCommand(): Command {
+  const command = new Command('serve')
+    .description('expose every session being recorded into a database to Prometheus (/metrics), until Ctrl-C or SIGTERM')
+    .addOption(dbOption('read'))
+    .option('--listen <[host:]port>', `where to serve http://host:port/metrics (a port alone: on 127.0.0.1; another host is an explicit choice)`, parseListen, parseListen(DEFAULT_LISTEN))
+    .action(async (options: { db: string; listen: { host: string; port: number } }) => {
+      const { serveMetrics } = await import('../../session/serve.js');
+      const server = await serveMetrics(options.db, options.listen, 'live');
+      writeStderr(`leakwatch: serving Prometheus metrics of the sessions being recorded into ${options.db} at ${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
+      });
+      await server.close();
+    });
+  return addExamples(command, [
+    'leakwatch serve --db soak.db                        # http://127.0.0.1:9464/metrics',
+    'leakwatch serve --db soak.db --listen 0.0.0.0:9464  # reachable from other machines',
+  ]);
+}

@@ -5,6 +5,7 @@
  * every scrape.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Finding } from '../analysis/types.js';
 import type { Collector } from '../collector/types.js';
@@ -25,6 +26,8 @@ export interface Listen {
 export interface MetricsServer {
   /** The metrics' address, with the port really bound. */
   url: string;
+  /** Whether the database exists yet. */
+  readonly waiting: boolean;
   close(): Promise<void>;
 }
 
@@ -81,14 +84,18 @@ export async function serveMetrics(file: string, listen: Listen, shown: Shown): 
     import('./database.js'),
     import('../collector/index.js'),
   ]);
-  const db = openForRead(file);
+  // Opened once it exists: an exporter started before the first watch serves no sessions until then.
+  let db: Db | undefined;
+  const database = () => (db ??= existsSync(file) ? openForRead(file) : undefined);
+  database();
   const alive = await collectorAlive();
   const collector = await loadCollector().catch(() => undefined);
   const judged: Judged = new Map();
   let queue = Promise.resolve();
   const answer = async (response: ServerResponse) => {
     try {
-      const { contentType, body } = await exposition(await exportedSessions(db, file, shown, judged, alive, collector));
+      const opened = database();
+      const { contentType, body } = await exposition(opened ? await exportedSessions(opened, file, shown, judged, alive, collector) : []);
       response.writeHead(200, { 'Content-Type': contentType }).end(body);
     } catch (error) {
       // A scrape that fails says why; the exporter goes on for the next one.
@@ -113,7 +120,7 @@ export async function serveMetrics(file: string, listen: Listen, shown: Shown): 
       server.listen(listen.port, listen.host, () => resolve());
     });
   } catch (error) {
-    db.$client.close();
+    db?.$client.close();
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new LeakwatchError(`cannot serve metrics on ${listen.host}:${listen.port}: ${why}`);
@@ -123,11 +130,14 @@ export async function serveMetrics(file: string, listen: Listen, shown: Shown): 
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   return {
     url: `http://${host}:${port}/metrics`,
+    get waiting() {
+      return db === undefined;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue;
-      db.$client.close();
+      db?.$client.close();
     },
   };
 }

@@ -10,7 +10,8 @@ export function serveCommand(): Command {
     .action(async (options: { db: string; listen: { host: string; port: number } }) => {
       const { serveMetrics } = await import('../../session/serve.js');
       const server = await serveMetrics(options.db, options.listen, 'live');
-      writeStderr(`leakwatch: serving Prometheus metrics of the sessions being recorded into ${options.db} at ${server.url}\n`);
+      writeStderr(`leakwatch: serving Prometheus metrics at ${server.url} (the sessions being recorded into ${options.db})\n`);
+      if (server.waiting) writeStderr(`leakwatch: no database at ${options.db} yet: no sessions until a watch creates it\n`);
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
       });

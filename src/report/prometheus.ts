@@ -117,53 +117,96 @@ export async function exposition(sessions: readonly ExportedSession[]): Promise<
 /** The types whose leak pages someone: what a program allocates, as `analyze --fail-on-leak` gates by default. */
 const GATED_MATCH = `type=~"${GATED_TYPES.join('|')}"`;
 
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A Prometheus rule file: what `rule_files` loads (as YAML, of which JSON is a part). */
+export interface RuleFile {
+  groups: { name: string; rules: Rule[] }[];
+}
+
 /**
- * Recording and alerting rules on the exported verdicts, for a Prometheus `rule_files` entry: a fleet alerts on
- * leakwatch's judgement (which warm-ups, caches at their cap, steps and GC sawtooth do not fool), not on a slope.
+ * Recording and alerting rules on the exported verdicts: a fleet alerts on leakwatch's judgement (which warm-ups,
+ * caches at their cap, steps and GC sawtooth do not fool), not on a slope.
  * @param forDuration how long a verdict must hold before the alert fires (Prometheus duration: 5m, 30s).
  */
-export function alertRules(forDuration: string): string {
-  const [verdictName] = METRICS.verdict;
-  const rateQuery = (labels: string) => `{{ with printf \`${METRICS.rate[0]}{${labels}}\` $labels.session $labels.type | query }}{{ . | first | value | humanize1024 }}B/s{{ end }}`;
+export function alertRules(forDuration: string): RuleFile {
+  const [verdict] = METRICS.verdict;
   const where = 'session {{ $labels.session }} ({{ $labels.label }}), pid {{ $labels.pid }} on {{ $labels.host }}';
-  const rateText = rateQuery('session="%s",type="%s"');
-  return `# leakwatch's alert rules: on the verdict exported by \`watch --serve\` / \`leakwatch serve\`, not on a raw slope.
-# Add this file to rule_files in prometheus.yml; check it with: promtool check rules <file>
-groups:
-  - name: leakwatch
-    rules:
-      - record: leakwatch:leaking_types:count
-        expr: count by (session, label, host, pid, command) (${verdictName}{verdict="leak", ${GATED_MATCH}} == 1)
-      - alert: MemoryLeak
-        expr: ${verdictName}{verdict="leak", ${GATED_MATCH}} == 1
-        for: ${forDuration}
-        labels:
-          severity: warning
-        annotations:
-          summary: '{{ $labels.type }} memory of {{ $labels.command }} leaks'
-          description: '${where}: leaking at ${rateText} (leakwatch analyze {{ $labels.session }} for the evidence).'
-      - alert: MemoryLeakSuspected
-        expr: ${verdictName}{verdict="suspected", ${GATED_MATCH}} == 1
-        for: ${forDuration}
-        labels:
-          severity: info
-        annotations:
-          summary: '{{ $labels.type }} memory of {{ $labels.command }} may leak'
-          description: '${where}: growing at ${rateText}, not yet significant.'
-      - alert: MemoryLimitSoon
-        expr: ${METRICS.timeToLimit[0]}{${GATED_MATCH}} < 6 * 3600
-        for: ${forDuration}
-        labels:
-          severity: critical
-        annotations:
-          summary: '{{ $labels.command }} reaches its memory limit within 6 h'
-          description: '${where}: at the growth of its {{ $labels.type }} memory, it reaches its memory limit in {{ $value | humanizeDuration }}.'
-      - alert: LeakwatchStalled
-        expr: time() - ${METRICS.lastSample[0]} > 300
-        labels:
-          severity: warning
-        annotations:
-          summary: 'leakwatch session {{ $labels.session }} has stored no sample for 5 minutes'
-          description: '${where}: the collector is stuck or its database is failing; the session is still open.'
-`;
+  // The growth rate of the same session and type, looked up when the alert is rendered.
+  const rate = `{{ with printf \`${METRICS.rate[0]}{session="%s",type="%s"}\` $labels.session $labels.type | query }}{{ . | first | value | humanize1024 }}B/s{{ end }}`;
+  return {
+    groups: [{
+      name: 'leakwatch',
+      rules: [
+        { record: 'leakwatch:leaking_types:count', expr: `count by (session, label, host, pid, command) (${verdict}{verdict="leak", ${GATED_MATCH}} == 1)` },
+        {
+          alert: 'MemoryLeak',
+          expr: `${verdict}{verdict="leak", ${GATED_MATCH}} == 1`,
+          for: forDuration,
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: '{{ $labels.type }} memory of {{ $labels.command }} leaks',
+            description: `${where}: leaking at ${rate} (leakwatch analyze {{ $labels.session }} for the evidence).`,
+          },
+        },
+        {
+          alert: 'MemoryLeakSuspected',
+          expr: `${verdict}{verdict="suspected", ${GATED_MATCH}} == 1`,
+          for: forDuration,
+          labels: { severity: 'info' },
+          annotations: { summary: '{{ $labels.type }} memory of {{ $labels.command }} may leak', description: `${where}: growing at ${rate}, not yet significant.` },
+        },
+        {
+          alert: 'MemoryLimitSoon',
+          expr: `${METRICS.timeToLimit[0]}{${GATED_MATCH}} < 6 * 3600`,
+          for: forDuration,
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: '{{ $labels.command }} reaches its memory limit within 6 h',
+            description: `${where}: at the growth of its {{ $labels.type }} memory it reaches its memory limit in {{ $value | humanizeDuration }}.`,
+          },
+        },
+        {
+          alert: 'LeakwatchStalled',
+          expr: `time() - ${METRICS.lastSample[0]} > 300`,
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'leakwatch session {{ $labels.session }} has stored no sample for 5 minutes',
+            description: `${where}: its collector is stuck or its database failing, and the session is still open.`,
+          },
+        },
+      ],
+    }],
+  };
+}
+
+// Single-quoted YAML scalars: nothing inside is special but the quote itself, written twice.
+const yamlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The rule file as YAML, as Prometheus's own examples write it. */
+export function rulesYaml(file: RuleFile): string {
+  const lines = ["# leakwatch's alert rules: on the verdict exported by `watch --serve` / `leakwatch serve`, not on a raw slope.",
+    '# Add this file to rule_files in prometheus.yml; check it with: promtool check rules <file>', 'groups:'];
+  for (const group of file.groups) {
+    lines.push(`  - name: ${yamlString(group.name)}`, '    rules:');
+    for (const rule of group.rules) {
+      const entries = Object.entries(rule);
+      entries.forEach(([key, value], i) => {
+        const lead = i === 0 ? '      - ' : '        ';
+        if (typeof value === 'string') lines.push(`${lead}${key}: ${yamlString(value)}`);
+        else {
+          lines.push(`${lead}${key}:`);
+          for (const [k, v] of Object.entries(value as Record<string, string>)) lines.push(`          ${k}: ${yamlString(v)}`);
+        }
+      });
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -131,7 +131,6 @@ export function analyzeCommand(): Command {
   return addExamples(command, [
     'leakwatch analyze 12',
     'leakwatch analyze 12 --fail-on-leak --junit leakwatch.xml   # in CI: exit 1 on a leak',
-    'leakwatch analyze 12 --types heap,native --metric ws --json',
     `leakwatch analyze --prometheus http://127.0.0.1:9090 --query 'process_resident_memory_bytes{job="app"}' --range 12h --fail-on-leak`,
   ]);
 }

@@ -180,6 +180,8 @@ test('labelled series in Prometheus: leakwatch against a deriv() rule evaluated 
     table.push(`| **no-leak series flagged** | | **${sum(false, 'leakwatch')} of ${of(false)}** | **${sum(false, 'deriv')} of ${of(false)}** |`,
       `| **leaks found** | | **${sum(true, 'leakwatch')} of ${of(true)}** | **${sum(true, 'deriv')} of ${of(true)}** |`);
     t.diagnostic(`\n${table.join('\n')}`);
+    const wrong = chosen.filter((c) => (flaggedBy.leakwatch.get(c.id) === 'leak') !== c.scenario.leak);
+    t.diagnostic(`leakwatch wrong on: ${wrong.map((c) => `${c.scenario.name} (${flaggedBy.leakwatch.get(c.id)})`).join('; ') || 'none'}`);
     // The difference a fleet needs: the slope rule pages on the shapes that are not leaks; leakwatch does not.
     assert.ok(sum(false, 'leakwatch') <= 1, `leakwatch flags at most one no-leak series (${sum(false, 'leakwatch')})`);
     assert.ok(sum(false, 'deriv') >= sum(false, 'leakwatch') + 5, `the deriv() rule flags many more (${sum(false, 'deriv')})`);

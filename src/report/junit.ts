@@ -10,9 +10,12 @@ export function escapeXml(text: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
-/** One test case: what was judged (`Heap memory`, a series' labels), its finding, and whether a leak fails it. */
+/** One test case: what was judged (`Heap`, a series' labels) and what it is called, its finding, whether a leak fails it. */
 export interface JunitCase {
+  /** The case's name: what passes (`Heap memory does not leak`). */
   name: string;
+  /** The failure's message: what fails (`Heap leaks`). */
+  failure: string;
   finding: Finding;
   gated: boolean;
 }
@@ -21,9 +24,9 @@ export function junitSuite(suite: string, classname: string, cases: JunitCase[])
   const failed = (c: JunitCase) => c.gated && c.finding.verdict === 'leak';
   const lines = cases.map((c) => {
     const body = failed(c)
-      ? `\n    <failure message="${escapeXml(`${c.name} leaks`)}" type="leak">${escapeXml(c.finding.explanation)}</failure>\n  `
+      ? `\n    <failure message="${escapeXml(c.failure)}" type="leak">${escapeXml(c.finding.explanation)}</failure>\n  `
       : `\n    <system-out>${escapeXml(`${c.finding.verdict}: ${c.finding.explanation}`)}</system-out>\n  `;
-    return `  <testcase classname="${escapeXml(classname)}" name="${escapeXml(`${c.name} does not leak`)}">${body}</testcase>`;
+    return `  <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.name)}">${body}</testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -36,5 +39,5 @@ export function junitSuite(suite: string, classname: string, cases: JunitCase[])
 
 export function junitXml(sessionId: number, command: string, findings: Finding[], isGated: (f: Finding) => boolean): string {
   return junitSuite(`leakwatch session ${sessionId}: ${command}`, `leakwatch.session${sessionId}`,
-    findings.map((f) => ({ name: `${ROW_LABELS[f.type]} memory`, finding: f, gated: isGated(f) })));
+    findings.map((f) => ({ name: `${ROW_LABELS[f.type]} memory does not leak`, failure: `${ROW_LABELS[f.type]} leaks`, finding: f, gated: isGated(f) })));
 }

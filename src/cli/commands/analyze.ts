@@ -72,7 +72,7 @@ async function analyzePrometheusSeries(options: AnalyzeOptions, explicit: (name:
     printText(`Prometheus ${server.origin}: ${range.query}\n${judged.length} series over ${options.range} to ${new Date(range.end * 1000).toISOString()}, every ${options.step ?? `${stepMs / 1000}s`}${saved}\n\n`
       + findingsTable(judged.map((j) => j.finding), () => true, (f) => names.get(f)!, 'Series'));
   }
-  if (options.junit) writeOutputFile(options.junit, junitSuite(`leakwatch: ${range.query} on ${server.origin}`, 'leakwatch.prometheus', judged.map((j) => ({ name: names.get(j.finding)!, finding: j.finding, gated: true }))));
+  if (options.junit) writeOutputFile(options.junit, junitSuite(`leakwatch: ${range.query} on ${server.origin}`, 'leakwatch.prometheus', judged.map((j) => ({ name: `${names.get(j.finding)} does not leak`, failure: `${names.get(j.finding)} leaks`, finding: j.finding, gated: true }))));
   if (options.failOnLeak && judged.some((j) => j.finding.verdict === 'leak')) throw new LeakwatchError('a series leaks (--fail-on-leak)', EXIT.gateFailed);
 }
 

@@ -146,6 +146,20 @@ const SURFACE: Record<string, Case> = {
       assert.deepEqual(JSON.parse(again.stdout), JSON.parse(readFileSync(c.exportFile, 'utf8')));
     },
   },
+  serve: {
+    args: (c) => ['serve', '--db', c.db, '--listen', '127.0.0.1:0', '--duration', '1s', '--json'],
+    check: (served, c) => {
+      assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      assert.equal(served.db, c.db);
+    },
+  },
+  rules: {
+    args: () => ['rules', '--for', '10m', '--json'],
+    check: (file) => {
+      const alerts = file.groups[0].rules.filter((r: Json) => r.alert);
+      assert.ok(alerts.some((r: Json) => r.alert === 'MemoryLeak' && r.for === '10m' && /leakwatch_verdict\{verdict="leak"/.test(r.expr)));
+    },
+  },
   prune: {
     args: (c) => ['prune', '--dry-run', '--keep', '100', '--db', c.db, '--json'],
     check: (p) => assert.deepEqual(p, { dryRun: true, sessions: [] }),

@@ -88,3 +88,17 @@ export function parseTypeList<T extends string>(text: string, allowed: readonly 
 
 /** `--wine` of snapshot and watch. */
 export const WINE_HELP = 'the process is a Windows program under Wine, by its Windows pid: sampled by the Windows collector in Windows Node under Wine, in $WINEPREFIX (set up on first use)';
+
+/** The exporter's default address: loopback only; anything else is the user's explicit choice. */
+export const DEFAULT_LISTEN = '127.0.0.1:9464';
+
+/**
+ * `9464`, `127.0.0.1:9464`, `0.0.0.0:9464`, `[::1]:9464`: where the exporter listens. A port alone is on loopback;
+ * port 0 takes any free one (the address is printed).
+ */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new LeakwatchError(`--serve/--listen needs [host:]port (e.g. 9464, 127.0.0.1:9464, [::1]:9464), got '${text}'`);
+  return { host: (match[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
+}

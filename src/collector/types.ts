@@ -121,6 +121,11 @@ export interface ProcessInfo {
 }
 
 /** One implementation per platform, chosen once by `loadCollector`. */
+export interface ProcessUsage {
+  cpuSeconds: number;
+  residentBytes: number;
+}
+
 export interface Collector {
   /** The platform its samples are of (`linux-x64`, `win32-x64`): what a session recorded with it is stored as. */
   readonly platform: string;
@@ -134,6 +139,11 @@ export interface Collector {
   startTimeOf(pid: number): string | undefined;
   /** The lowest known memory limit for the process, or undefined when none is known. */
   memoryLimit(pid: number): MemoryLimit | undefined;
+  /**
+   * What a process costs (leakwatch's own collector, for the exporter): CPU time so far and resident memory; undefined
+   * when it is gone or another process now has the pid. Absent where the platform's collector does not say.
+   */
+  usageOf?(pid: number, startTime: string): ProcessUsage | undefined;
   /** Every live (not zombie) user process visible to this user, kernel threads left out. */
   processes(): ProcessInfo[];
   /** The live (not zombie) processes of a process group. */

@@ -243,3 +243,39 @@ export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryTy
   }
   return totals;
 }
+
+/** One process as it stood at its session's last tick. */
+export interface LatestProcessSample {
+  pid: number;
+  command: string;
+  /** Its values at the last tick; the working-set columns from its last tick that read smaps (absent if none did). */
+  types: Record<MemoryType, TypeTotals>;
+}
+
+/**
+ * Each process sampled in a session's last tick, with its values there: what a scrape of the exporter shows. Index
+ * lookups only (the newest seq, then each process's newest tick that read smaps), whatever the session's length.
+ */
+export function latestProcessSamples(db: Db, sessionId: number): { seq: number; takenAt: number; processes: LatestProcessSample[] } | undefined {
+  const client = db.$client;
+  const last = client.prepare('SELECT seq, taken_at AS takenAt FROM samples WHERE session_id = ? ORDER BY seq DESC LIMIT 1').get(sessionId) as { seq: number; takenAt: number } | undefined;
+  if (!last) return undefined;
+  const rows = client.prepare(`SELECT s.*, p.pid AS "process pid", p.command AS "process command" FROM samples s JOIN processes p ON p.id = s.process_id
+    WHERE s.session_id = ? AND s.seq = ?`).all(sessionId, last.seq) as Record<string, number | string | null>[];
+  const lastUsage = client.prepare('SELECT * FROM samples WHERE process_id = ? AND with_usage = 1 ORDER BY seq DESC LIMIT 1');
+  const processes = rows.map((row) => {
+    const usage = row.with_usage === 1 ? row : (lastUsage.get(row.process_id) as Record<string, number | null> | undefined);
+    const types = {} as Record<MemoryType, TypeTotals>;
+    for (const type of MEMORY_TYPES) {
+      const totals: TypeTotals = { size: 0, committed: 0 };
+      for (const column of SAMPLE_COLUMNS) {
+        const from = column === 'totalWs' || column === 'privateWs' ? usage : row;
+        const value = from?.[samples[sampleKey(type, column)].name];
+        if (typeof value === 'number') totals[column] = value;
+      }
+      types[type] = totals;
+    }
+    return { pid: row['process pid'] as number, command: row['process command'] as string, types };
+  });
+  return { ...last, processes };
+}

@@ -86,10 +86,11 @@ export function snapshotHeading(snapshot: Snapshot): string {
 }
 
 /** The findings as a table plus one explanation per type. */
-export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean): string {
-  const header = ['Type', 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
+/** @param name what each finding is of: its type's name, or (for series of another source) the series'. */
+export function findingsTable(findings: Finding[], isGated: (f: Finding) => boolean, name = (f: Finding) => ROW_LABELS[f.type], nameHeader = 'Type'): string {
+  const header = [nameHeader, 'Verdict', 'Rate', '95% CI', 'Onset', 'Growth', 'To limit'];
   const rows = findings.map((f) => [
-    ROW_LABELS[f.type] + (isGated(f) ? '' : ' (not gated)'),
+    printable(name(f)) + (isGated(f) ? '' : ' (not gated)'),
     VERDICT_LABELS[f.verdict],
     f.verdict === 'insufficient-data' ? '' : formatRate(f.slopeBytesPerHour),
     f.verdict === 'insufficient-data' ? '' : formatRateInterval(f.ci),

@@ -8,6 +8,7 @@ import { parseCron, type Schedule } from '../watch/schedule.js';
 import { describeSelector } from '../watch/targets.js';
 import { JUDGING_NEEDS, shortestJudgedMs } from '../analysis/trend.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
+import type { Listen, MetricsServer } from './serve.js';
 import { EXIT, formatDuration, parseDuration, plural } from '../vocabulary.js';
 
 export interface WatchOptions {
@@ -22,6 +23,8 @@ export interface WatchOptions {
   quiet?: boolean;
   /** The target is a Windows program under Wine, sampled by the Windows collector there. */
   wine?: boolean;
+  /** Expose the session to Prometheus on this address while it records. */
+  serve?: Listen;
 }
 
 function scheduleOf(options: WatchOptions): Schedule {
@@ -86,7 +89,14 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   let spec: Target | undefined;
   let session: number | null = null;
   let lastProgressMs = 0;
+  let server: MetricsServer | undefined;
   try {
+    // Bound before the target starts: a port in use is said before anything runs.
+    if (options.serve) {
+      const { serveMetrics } = await import('./serve.js');
+      server = await serveMetrics(options.db, options.serve, () => (session === null ? [] : [session]));
+      say(`leakwatch: serving Prometheus metrics at ${server.url}`);
+    }
     spec = await startTarget();
     const target = spec;
     const until = durationMs !== undefined ? `for ${formatDuration(durationMs)}` : target.follow ? 'until stopped' : 'until it exits';
@@ -131,6 +141,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
     throw error;
   } finally {
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    await server?.close();
     collector.close?.();
     db.$client.close();
   }

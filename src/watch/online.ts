@@ -11,6 +11,9 @@ import { GATED_TYPES, type MemoryType } from '../vocabulary.js';
 const MIN_INTERVAL_MS = 10_000;
 const MAX_RUNS_PER_ELAPSED = 100;
 
+/** Whether the analysis of a session is due again, `elapsedMs` into it, having last run at `lastRunMs`. */
+export const analysisDue = (elapsedMs: number, lastRunMs: number) => elapsedMs - lastRunMs >= Math.max(MIN_INTERVAL_MS, elapsedMs / MAX_RUNS_PER_ELAPSED);
+
 export type Alert = 'suspected' | 'leak';
 
 export class OnlineAnalysis {
@@ -27,8 +30,7 @@ export class OnlineAnalysis {
   add(elapsedMs: number, totals: Snapshot['types'], onFirst: (type: MemoryType, verdict: Alert) => void): Partial<Record<MemoryType, Alert>> {
     this.t.push(elapsedMs / 1000);
     for (const [type, values] of this.values) values.push(totals[type].committed);
-    const due = Math.max(MIN_INTERVAL_MS, elapsedMs / MAX_RUNS_PER_ELAPSED);
-    if (elapsedMs - this.lastRunMs < due) return this.alerts;
+    if (!analysisDue(elapsedMs, this.lastRunMs)) return this.alerts;
     this.lastRunMs = elapsedMs;
     const alerts: Partial<Record<MemoryType, Alert>> = {};
     for (const [type, values] of this.values) {

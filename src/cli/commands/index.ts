@@ -9,7 +9,9 @@ import { pruneCommand } from './prune.js';
 import { queryCommand } from './query.js';
 import { regionsCommand } from './regions.js';
 import { reportCommand } from './report.js';
+import { rulesCommand } from './rules.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { snapshotCommand } from './snapshot.js';
@@ -17,5 +19,5 @@ import { watchCommand } from './watch.js';
 
 export const commands = (): Command[] => [
   snapshotCommand(), watchCommand(), runCommand(), analyzeCommand(), reportCommand(), sessionsCommand(), showCommand(),
-  queryCommand(), regionsCommand(), compareCommand(), exportCommand(), importCommand(), pruneCommand(), demoCommand(),
+  queryCommand(), regionsCommand(), compareCommand(), exportCommand(), importCommand(), serveCommand(), rulesCommand(), pruneCommand(), demoCommand(),
 ];

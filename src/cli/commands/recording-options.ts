@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { LeakwatchError } from '../../errors.js';
 import type { WatchOptions } from '../../session/record.js';
 import { parseDuration } from '../../vocabulary.js';
-import { dbOption } from '../options.js';
+import { dbOption, parseListen } from '../options.js';
 
 /**
  * An --every longer than --duration would end the watch before its second sample: a usage error, said before the
@@ -37,6 +37,7 @@ export function addRecordingOptions(command: Command, childrenByDefault: boolean
   else command.option('--children', 'also sample every descendant process');
   return command
     .option('--progress <interval>', 'off a terminal (nohup, CI, systemd): print a progress line on stderr this often', '5m')
+    .option('--serve <[host:]port>', 'expose the session to Prometheus at http://host:port/metrics while it records (a port alone: on 127.0.0.1)', parseListen)
     .option('--quiet', 'print neither the start line nor progress; only the closing line')
     .option('--json', 'print {"session","samples","endReason","restarts","exitCode"} on stdout, the only thing there (run: the command\'s own stdout goes to stderr)')
     .hook('preAction', checkIntervalFitsDuration);

@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { LeakwatchError, ProcessGoneError } from '../../errors.js';
 import { freeGaps, summarize } from '../summary.js';
-import type { Collector, ProcessInfo, ProcessProbe, Snapshot, SnapshotOptions } from '../types.js';
+import type { Collector, ProcessInfo, ProcessProbe, ProcessUsage, Snapshot, SnapshotOptions } from '../types.js';
 import { classifyMappings, RegionReuse, type ManagedRange, type ThreadStackPointer } from './classify.js';
 import { imageEnd, parseLoadSegments, type LoadSegment } from './elf.js';
 import { CHUNK_HEADER_BYTES, findChunkRuns, type ChunkRun } from './glibc-chunks.js';
@@ -507,6 +507,16 @@ function startTimeOf(pid: number): string | undefined {
   return typeof text === 'string' ? startTimeFromTicks(parseStat(text).startTicks) : undefined;
 }
 
+function usageOf(pid: number, startTime: string): ProcessUsage | undefined {
+  const statText = readProc(`/proc/${pid}/stat`);
+  const statusText = readProc(`/proc/${pid}/status`);
+  if (typeof statText !== 'string' || typeof statusText !== 'string') return undefined;
+  const stat = parseStat(statText);
+  const residentBytes = statusBytes(parseStatus(statusText), 'VmRSS');
+  if (startTimeFromTicks(stat.startTicks) !== startTime || residentBytes === undefined) return undefined;
+  return { cpuSeconds: stat.cpuTicks / CLOCK_TICKS_PER_SECOND, residentBytes };
+}
+
 /** /proc/[0-9]*: stat for name, parent, state and start; cmdline for the arguments (empty for kernel threads). */
 function listProcesses(): ProcessInfo[] {
   const list: ProcessInfo[] = [];
@@ -540,6 +550,7 @@ export const linuxCollector: Collector = {
   open: (pid) => new LinuxProbe(pid),
   children: childrenOf,
   startTimeOf,
+  usageOf,
   memoryLimit,
   processes: listProcesses,
   groupMembers,

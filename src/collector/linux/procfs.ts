@@ -396,6 +396,8 @@ export interface ProcStat {
   flags: number;
   /** Field 22: start time in clock ticks after boot. */
   startTicks: number;
+  /** Fields 14 + 15: CPU time used in user and kernel mode, clock ticks (all threads). */
+  cpuTicks: number;
   /**
    * Fields 26-28: where the program's code starts and ends and where its stack begins. exec() sets them, so another
    * value under the same pid and start time is an exec (of another program, or of the same one at new randomized
@@ -418,12 +420,12 @@ export function parseStat(text: string): ProcStat {
   const rest = text.slice(close + 2).trim().split(/\s+/);
   // rest[0] is field 3 (state), so field N is rest[N - 3]. A truncated or garbled line must not give NaN numbers.
   const number = (field: number) => (/^\d{1,15}$/.test(rest[field - 3] ?? '') ? Number(rest[field - 3]) : Number.NaN);
-  const [ppid, pgrp, flags, startTicks] = [number(4), number(5), number(9), number(22)];
-  if ([ppid, pgrp, flags, startTicks].some(Number.isNaN)) throw new Error('unexpected /proc/PID/stat format');
+  const [ppid, pgrp, flags, utime, stime, startTicks] = [number(4), number(5), number(9), number(14), number(15), number(22)];
+  if ([ppid, pgrp, flags, utime, stime, startTicks].some(Number.isNaN)) throw new Error('unexpected /proc/PID/stat format');
   const [startCode, endCode, startStack] = rest.slice(26 - 3, 28 - 3 + 1);
   // Without the right to look into the process the kernel writes 1 1 0; a kernel thread has 0 0 0.
   const hidden = startStack === undefined || (startCode === '1' && endCode === '1') || (startCode === '0' && startStack === '0');
-  return { comm: text.slice(open + 1, close), state: rest[0], ppid, pgrp, flags, startTicks, layout: hidden ? undefined : `${startCode}:${endCode}:${startStack}` };
+  return { comm: text.slice(open + 1, close), state: rest[0], ppid, pgrp, flags, startTicks, cpuTicks: utime + stime, layout: hidden ? undefined : `${startCode}:${endCode}:${startStack}` };
 }
 
 /** Whether a stat state is of a process that has exited: a zombie (Z) or one being torn down (X). */

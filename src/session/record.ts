@@ -8,7 +8,8 @@ import { parseCron, type Schedule } from '../watch/schedule.js';
 import { describeSelector } from '../watch/targets.js';
 import { JUDGING_NEEDS, shortestJudgedMs } from '../analysis/trend.js';
 import type { WatchResult, WatchSpec } from '../watch/recorder.js';
-import type { Listen, MetricsServer } from './serve.js';
+import type { Listen } from './serve.js';
+import type { startMetricsWorker } from './serve-worker.js';
 import { EXIT, formatDuration, parseDuration, plural } from '../vocabulary.js';
 
 export interface WatchOptions {
@@ -89,12 +90,12 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
   let spec: Target | undefined;
   let session: number | null = null;
   let lastProgressMs = 0;
-  let server: MetricsServer | undefined;
+  let server: Awaited<ReturnType<typeof startMetricsWorker>> | undefined;
   try {
     // Bound before the target starts: a port in use is said before anything runs.
     if (options.serve) {
-      const { serveMetrics } = await import('./serve.js');
-      server = await serveMetrics(options.db, options.serve, () => (session === null ? [] : [session]));
+      const { startMetricsWorker } = await import('./serve-worker.js');
+      server = await startMetricsWorker(options.db, options.serve);
       say(`leakwatch: serving Prometheus metrics at ${server.url}`);
     }
     spec = await startTarget();
@@ -122,6 +123,7 @@ export async function record(startTarget: () => Promise<Target>, options: WatchO
       onStorage: (text) => writeStderr(`${live ? '\r\x1b[K' : ''}leakwatch: ${printable(text)}\n`),
       onStart: (start) => {
         session = start.session;
+        server?.show(start.session);
         say(`session ${start.session} → ${options.db}: ${target.mode === 'run' ? 'running' : 'watching'} pid ${start.pid} (${printable(start.command).slice(0, 80)}) ` +
           `${describeSchedule(schedule)} ${until}${target.follow ? `, following restarts of ${describeSelector(target.targets)}` : ''}`);
         warnWhenTooShortToJudge(durationMs, schedule);

@@ -37,9 +37,12 @@ export type Shown = 'live' | (() => number[]);
 /** The last analysis of each session, with when (elapsed ms into the session) it ran. */
 type Judged = Map<number, { atMs: number; findings: Finding[] }>;
 
-async function exportedSessions(db: Db, file: string, shown: Shown, judged: Judged, alive: CollectorAlive, collector: Collector | undefined): Promise<ExportedSession[]> {
-  const [{ analyseStoredSession }, { judgedState, lastSampleAt, latestProcessSamples }, { analysisDue }] = await Promise.all([
-    import('./analyse.js'),
+/**
+ * The sessions a scrape shows, with the analysis as it last ran, and the sessions whose analysis is due: it runs after
+ * the answer, so a scrape costs index lookups, never a week of samples read.
+ */
+async function exportedSessions(db: Db, shown: Shown, judged: Judged, alive: CollectorAlive, collector: Collector | undefined): Promise<{ sessions: ExportedSession[]; due: { id: number; atMs: number }[] }> {
+  const [{ judgedState, lastSampleAt, latestProcessSamples }, { analysisDue }] = await Promise.all([
     import('../db/read.js'),
     import('../watch/online.js'),
   ]);
@@ -47,15 +50,14 @@ async function exportedSessions(db: Db, file: string, shown: Shown, judged: Judg
     ? db.select().from(sessionsTable).where(isNull(sessionsTable.endedAt)).orderBy(sessionsTable.id).all()
     : db.select().from(sessionsTable).where(inArray(sessionsTable.id, shown())).orderBy(sessionsTable.id).all();
   const sessions: ExportedSession[] = [];
+  const due: { id: number; atMs: number }[] = [];
   for (const row of rows) {
     // A session whose collector died is not being recorded, whatever its row says.
     if (shown === 'live' && judgedState(row, () => lastSampleAt(db, row.id), alive).endedAt !== null) continue;
     const latest = latestProcessSamples(db, row.id);
     const elapsedMs = latest ? latest.takenAt - row.startedAt : 0;
     const last = judged.get(row.id);
-    if (latest && (!last || analysisDue(elapsedMs, last.atMs))) {
-      judged.set(row.id, { atMs: elapsedMs, findings: analyseStoredSession(db, row.id, file, ANALYZED_ROWS, alive).findings });
-    }
+    if (latest && (!last || analysisDue(elapsedMs, last.atMs))) due.push({ id: row.id, atMs: elapsedMs });
     const local = row.host === hostname();
     sessions.push({
       id: row.id,
@@ -70,7 +72,7 @@ async function exportedSessions(db: Db, file: string, shown: Shown, judged: Judg
       collector: local ? collector?.usageOf?.(row.collectorPid, row.collectorStartTime) : undefined,
     });
   }
-  return sessions;
+  return { sessions, due };
 }
 
 /**
@@ -91,15 +93,28 @@ export async function serveMetrics(file: string, listen: Listen, shown: Shown): 
   const alive = await collectorAlive();
   const collector = await loadCollector().catch(() => undefined);
   const judged: Judged = new Map();
+  const { analyseStoredSession } = await import('./analyse.js');
   let queue = Promise.resolve();
   const answer = async (response: ServerResponse) => {
+    let due: { id: number; atMs: number }[] = [];
+    const opened = database();
     try {
-      const opened = database();
-      const { contentType, body } = await exposition(opened ? await exportedSessions(opened, file, shown, judged, alive, collector) : []);
-      response.writeHead(200, { 'Content-Type': contentType }).end(body);
+      const exported = opened ? await exportedSessions(opened, shown, judged, alive, collector) : { sessions: [], due: [] };
+      due = exported.due;
+      const { contentType, body } = await exposition(exported.sessions);
+      // Handed to the system before the analyses that are due hold the thread.
+      await new Promise<void>((resolve) => response.writeHead(200, { 'Content-Type': contentType }).end(body, resolve));
     } catch (error) {
       // A scrape that fails says why; the exporter goes on for the next one.
       response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`leakwatch: ${(error as Error).message}\n`);
+    }
+    for (const { id, atMs } of due) {
+      try {
+        judged.set(id, { atMs, findings: analyseStoredSession(opened!, id, file, ANALYZED_ROWS, alive).findings });
+      } catch {
+        // Tried again when next due; the scrape shows the last analysis meanwhile (a session pruned, a busy disk).
+        judged.set(id, { atMs, findings: judged.get(id)?.findings ?? [] });
+      }
     }
   };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {

@@ -86,8 +86,9 @@ export interface LeakReport {
 export interface WindowsTarget<T> {
   /** The Windows pid (what OpenProcess takes; not the Unix pid of `child`). */
   pid: number;
-  /** The JSON the program wrote. */
+  /** The JSON the program wrote, and where (a program's other marks sit next to it: `<outFile>.done`). */
   report: T;
+  outFile: string;
   child: ChildProcess;
   /** Tells the program to end (its stop file), waits for it (SIGKILL after 10 s); resolves with its exit code. */
   stop(): Promise<number | null>;
@@ -131,7 +132,7 @@ export async function startWindowsTarget<T extends { pid: number }>(exe: string,
     throw err;
   }
   const report = JSON.parse(readFileSync(json, 'utf8')) as T;
-  return { pid: report.pid, report, child, stop };
+  return { pid: report.pid, report, outFile: json, child, stop };
 }
 
 /** `npm run wine -- <args>` without npm (node dist/scripts/wine/run.js), in the tests' prefix. */

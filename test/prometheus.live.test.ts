@@ -244,6 +244,7 @@ test('bad Prometheus input: one line and exit 2, before anything runs', { skip, 
     [['analyze', '--prometheus', 'ftp://x', '--query', 'up'], /http:\/\/ or https:\/\//],
     [['analyze', '--prometheus', 'http://127.0.0.1:9', '--query', 'up', '--types', 'heap'], /--types and --metric are for a recorded session/],
     [['analyze', '1', '--query', 'up'], /--query goes with --prometheus/],
+    [['analyze', '--prometheus', 'http://127.0.0.1:9', '--query', 'up', '--label', 'x'], /--label names the sessions --save stores/],
     [['analyze'], /needs a session id/],
     [['rules', '--for', 'soon'], /--for needs a Prometheus duration/],
   ];

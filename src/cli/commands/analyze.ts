@@ -44,6 +44,7 @@ function parseMemoryType(text: string): MemoryType {
 async function analyzePrometheusSeries(options: AnalyzeOptions, explicit: (name: string) => boolean): Promise<void> {
   if (options.query === undefined) throw new LeakwatchError('--prometheus needs --query <PromQL>, e.g. --query \'process_resident_memory_bytes{job="app"}\'');
   if (options.types || explicit('metric')) throw new LeakwatchError('--types and --metric are for a recorded session; with --prometheus, --type says what the series measures');
+  if (options.label !== undefined && !options.save) throw new LeakwatchError('--label names the sessions --save stores: give --save too');
   const [{ parseServer }, { analyzePrometheus }] = await Promise.all([import('../../import/prometheus.js'), import('../../session/prometheus.js')]);
   const server = parseServer(options.prometheus!);
   const rangeMs = parseDuration(options.range, '--range');

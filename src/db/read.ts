@@ -1,10 +1,10 @@
 /** Reading back what the collector stored. */
-import { and, eq, max } from 'drizzle-orm';
+import { and, desc, eq, max } from 'drizzle-orm';
 import { hostname } from 'node:os';
 import { LeakwatchError } from '../errors.js';
 import type { TypeTotals } from '../collector/types.js';
 import type { Db } from './open.js';
-import { SAMPLE_COLUMNS, type SampleColumn, sampleKey, samples, sessions } from './schema.js';
+import { processes, SAMPLE_COLUMNS, type SampleColumn, sampleKey, samples, sessions } from './schema.js';
 import { MAPPED_TYPES, MEMORY_TYPES, type MemoryType, type Metric } from '../vocabulary.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -153,7 +153,7 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
   return client.transaction(() => {
     const ticks = tickCapacity(db, sessionId);
     const t = new Float64Array(ticks);
-    const totalWs = new Float64Array(ticks);
+    const totalWs = withTotalWs ? new Float64Array(ticks) : undefined;
     const committed = MEMORY_TYPES.map(() => new Float64Array(ticks));
     // The tick being summed is at index i; it keeps its place when it is whole (the ws metric: every process read smaps).
     let i = -1;
@@ -164,7 +164,7 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
       if (metric === 'ws' && !withUsage) {
         for (let c = 0; c < types; c++) committed[c][i] = 0;
         i--;
-      } else if (!withUsage) totalWs[i] = NaN;
+      } else if (!withUsage && totalWs) totalWs[i] = NaN;
     };
     for (const rows of sampleRows(db, sessionId, columns, -Infinity, Infinity)) {
       for (const row of rows) {
@@ -173,19 +173,19 @@ export function sessionSeries(db: Db, sessionId: number, metric: Metric = 'commi
           close();
           i++;
           t[i] = (row[1] as number) / 1000;
-          totalWs[i] = 0;
+          if (totalWs) totalWs[i] = 0;
           withUsage = true;
           lastSeq = seq;
         }
         withUsage &&= row[2] === 1;
         for (let c = 0; c < types; c++) committed[c][i] += row[c + 3] ?? 0;
-        if (withTotalWs) totalWs[i] += row[types + 3] ?? 0;
+        if (totalWs) totalWs[i] += row[types + 3] ?? 0;
       }
     }
     close();
     const read = (values: Float64Array) => values.subarray(0, i + 1);
     const series = { t: read(t), committed: Object.fromEntries(MEMORY_TYPES.map((type, c) => [type, read(committed[c])])) as Record<MemoryType, Float64Array> };
-    return withTotalWs ? { ...series, totalWs: read(totalWs) } : series;
+    return totalWs ? { ...series, totalWs: read(totalWs) } : series;
   })();
 }
 
@@ -228,10 +228,10 @@ function tickIndexes(db: Db, sessionId: number, metric: Metric, sql: string): nu
   return [...new Set(seqs.map((s) => countTicks(db, sessionId, metric, s.seq)))];
 }
 
-/** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */
-export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryType, TypeTotals> {
-  const last = db.select({ seq: max(samples.seq) }).from(samples).where(eq(samples.sessionId, sessionId)).get()?.seq;
-  const rows = last === null || last === undefined ? [] : db.select().from(samples).where(and(eq(samples.sessionId, sessionId), eq(samples.seq, last))).all();
+type SampleRow = typeof samples.$inferSelect;
+
+/** Every type's totals summed over sample rows; a column only where every row has it (a 0 is never made up). */
+function typeTotalsOf(rows: readonly SampleRow[]): Record<MemoryType, TypeTotals> {
   const totals = {} as Record<MemoryType, TypeTotals>;
   for (const type of MEMORY_TYPES) {
     const entry: TypeTotals = { size: 0, committed: 0 };
@@ -244,6 +244,13 @@ export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryTy
   return totals;
 }
 
+/** The per-type table (sums over processes) at a session's last tick: what the latest snapshot looked like. */
+export function typeTotalsAtLastTick(db: Db, sessionId: number): Record<MemoryType, TypeTotals> {
+  const last = db.select({ seq: max(samples.seq) }).from(samples).where(eq(samples.sessionId, sessionId)).get()?.seq;
+  const rows = last === null || last === undefined ? [] : db.select().from(samples).where(and(eq(samples.sessionId, sessionId), eq(samples.seq, last))).all();
+  return typeTotalsOf(rows);
+}
+
 /** One process as it stood at its session's last tick. */
 export interface LatestProcessSample {
   pid: number;
@@ -252,30 +259,25 @@ export interface LatestProcessSample {
   types: Record<MemoryType, TypeTotals>;
 }
 
+const WORKING_SET_KEYS = MEMORY_TYPES.flatMap((type) => [sampleKey(type, 'totalWs'), sampleKey(type, 'privateWs')]);
+
 /**
  * Each process sampled in a session's last tick, with its values there: what a scrape of the exporter shows. Index
  * lookups only (the newest seq, then each process's newest tick that read smaps), whatever the session's length.
  */
 export function latestProcessSamples(db: Db, sessionId: number): { seq: number; takenAt: number; processes: LatestProcessSample[] } | undefined {
-  const client = db.$client;
-  const last = client.prepare('SELECT seq, taken_at AS takenAt FROM samples WHERE session_id = ? ORDER BY seq DESC LIMIT 1').get(sessionId) as { seq: number; takenAt: number } | undefined;
+  const last = db.select({ seq: samples.seq, takenAt: samples.takenAt }).from(samples).where(eq(samples.sessionId, sessionId)).orderBy(desc(samples.seq)).limit(1).get();
   if (!last) return undefined;
-  const rows = client.prepare(`SELECT s.*, p.pid AS "process pid", p.command AS "process command" FROM samples s JOIN processes p ON p.id = s.process_id
-    WHERE s.session_id = ? AND s.seq = ?`).all(sessionId, last.seq) as Record<string, number | string | null>[];
-  const lastUsage = client.prepare('SELECT * FROM samples WHERE process_id = ? AND with_usage = 1 ORDER BY seq DESC LIMIT 1');
-  const processes = rows.map((row) => {
-    const usage = row.with_usage === 1 ? row : (lastUsage.get(row.process_id) as Record<string, number | null> | undefined);
-    const types = {} as Record<MemoryType, TypeTotals>;
-    for (const type of MEMORY_TYPES) {
-      const totals: TypeTotals = { size: 0, committed: 0 };
-      for (const column of SAMPLE_COLUMNS) {
-        const from = column === 'totalWs' || column === 'privateWs' ? usage : row;
-        const value = from?.[samples[sampleKey(type, column)].name];
-        if (typeof value === 'number') totals[column] = value;
-      }
-      types[type] = totals;
-    }
-    return { pid: row['process pid'] as number, command: row['process command'] as string, types };
+  const rows = db.select({ sample: samples, pid: processes.pid, command: processes.command }).from(samples)
+    .innerJoin(processes, eq(processes.id, samples.processId))
+    .where(and(eq(samples.sessionId, sessionId), eq(samples.seq, last.seq))).all();
+  const sampled = rows.map(({ sample, pid, command }) => {
+    // A maps-only tick has no working sets: those of the process's last tick that read them.
+    const usage = sample.withUsage ? sample
+      : db.select().from(samples).where(and(eq(samples.processId, sample.processId), eq(samples.withUsage, true))).orderBy(desc(samples.seq)).limit(1).get();
+    const merged: SampleRow = { ...sample };
+    for (const key of WORKING_SET_KEYS) (merged as Record<string, unknown>)[key] = usage?.[key] ?? null;
+    return { pid, command, types: typeTotalsOf([merged]) };
   });
-  return { ...last, processes };
+  return { ...last, processes: sampled };
 }
